@@ -1,0 +1,43 @@
+"""Framework adapters: one module per framework, each with a `load() -> conformance.surface.Adapter`.
+
+`load()` raises `FrameworkUnavailable` with a one-line reason when the framework is not installed, so a
+missing framework is a skip, never a traceback. Adding a framework = one new module + one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from conformance.surface import Adapter, FrameworkUnavailable
+
+# name -> module; the order is the report order
+FRAMEWORKS = {
+    "tensorflow": "adapters.tensorflow",
+    "keras": "adapters.keras",
+    "torch": "adapters.torch",
+    "jax": "adapters.jax",
+}
+
+# CONFORMANCE_ADAPTERS="name=module,..." adds adapters without editing this file (the self-tests use it to run
+# the whole plugin against framework-free NumPy fakes).
+for _entry in filter(None, os.environ.get("CONFORMANCE_ADAPTERS", "").split(",")):
+    _name, _, _module = _entry.partition("=")
+    FRAMEWORKS[_name.strip()] = _module.strip()
+
+_loaded: dict[str, Adapter | FrameworkUnavailable] = {}
+
+
+def load(name: str) -> Adapter:
+    """The adapter for `name`, loaded once; FrameworkUnavailable if it cannot be imported."""
+    if name not in FRAMEWORKS:
+        raise KeyError(f"unknown framework {name!r}; known: {', '.join(FRAMEWORKS)}")
+    if name not in _loaded:
+        try:
+            _loaded[name] = importlib.import_module(FRAMEWORKS[name]).load()
+        except FrameworkUnavailable as exc:
+            _loaded[name] = exc
+    got = _loaded[name]
+    if isinstance(got, FrameworkUnavailable):
+        raise got
+    return got

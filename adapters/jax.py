@@ -1,0 +1,313 @@
+"""JAX adapter: jax.lax.conv_transpose and jax.lax.conv_general_dilated(lhs_dilation=stride).
+
+Documented semantics, jax 0.10.x docstrings
+(https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html,
+ https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html,
+ https://docs.jax.dev/en/latest/_autosummary/jax.lax.padtype_to_pads.html,
+ XLA Conv: https://openxla.org/xla/operation_semantics#conv_convolution).
+Per dimension, D = (i-1)s + 1 is the stride-dilated ("fractionally strided") input and k' = d(k-1)+1.
+
+conv_transpose:
+  * "This function directly calculates a fractionally strided conv": a cross-correlation over the dilated
+    input, so against the canonical scatter (a convolution) the kernel is spatially flipped; and
+    "By default, JAX does NOT reverse the kernel's spatial dimensions ... To match TensorFlow/Keras behavior,
+    set transpose_kernel=True", which "flips spatial axes and swaps the input/output channel axes".
+  * 'SAME' / 'VALID' "are interpreted as the padding of the corresponding forward conv", with "output padding
+    following the conventions of keras.layers.Conv2DTranspose":
+      SAME:  L = i*s, and the forward conv of length L pads max(k'-s, 0) evenly, extra at the end
+             ->  c = max(k'-s, 0) // 2;
+      VALID: L = i*s + max(k'-s, 0), c = 0.
+  * integer pairs with use_consistent_padding=False "are interpreted as padding for the transposed
+    convolution": D padded by (lo, hi) and correlated with the k'-span kernel  ->  c = k'-1-lo,
+    L = D + lo + hi - k' + 1.
+  * integer pairs with use_consistent_padding=True are "the padding of the corresponding forward conv, which
+    effectively adds dilation * (kernel_size - 1) - padding zero padding to each side ... This is the
+    behavior in PyTorch"  ->  c = p_lo, L = F - p_lo - p_hi.
+  * padding is documented as 'SAME', 'VALID' or integer 2-tuples: any other string is outside the domain.
+  * no feature_group_count: groups are not expressible (unless a later signature adds it).
+conv_general_dilated(window_strides=1, lhs_dilation=stride, rhs_dilation=dilation, feature_group_count):
+  * "LHS dilation is also known as transposed convolution": a cross-correlation over D, kernel OIHW with
+    rhs[g*M+m, ci, j] = w[g*Cin_g+ci, m, k-1-j] (canonical kernel flipped, per group).
+  * explicit (low, high) pairs pad D: c = k'-1-lo, L = D + lo + hi - k' + 1.
+  * 'SAME' / 'SAME_LOWER' "add padding to produce same output size as the input", split evenly, the odd one
+    at the end ('SAME') or beginning ('SAME_LOWER'); 'VALID' adds none (padtype_to_pads). The docs do not
+    restrict the strings to lhs_dilation=1, and XLA pads the dilated base, so: total k'-1, L = D,
+    c = k'-1-lo with lo = (k'-1)//2 ('SAME') or k'-1-(k'-1)//2 ('SAME_LOWER'); 'VALID': c = k'-1, L = D-k'+1.
+Both: XLA documents negative padding as removing elements ("the amount of padding can be negative"), so
+negative pads are in the domain; and XLA counts window positions, so a formula length below 0 is an empty
+dimension (L = 0), not an error. Nothing in the window arithmetic is refused.
+`precision=None` is "the default precision for the backend" (which may be reduced on GPUs); 'highest'
+asks for full precision. It does not change the window.
+"""
+
+from __future__ import annotations
+
+from conformance.spec import Conv
+from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
+                                 dedent, window_from_dims)
+
+DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
+DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
+DOC_PADTYPE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.padtype_to_pads.html"
+DOC_XLA = "https://openxla.org/xla/operation_semantics#conv_convolution"
+SPATIAL = {1: "H", 2: "HW", 3: "DHW"}
+LAYOUTS = ("channels_first", "channels_last")
+PRECISIONS = (None, "highest")
+
+
+# -- documented semantics (pure) -------------------------------------------------------------------------
+def _windows(pairs, rule: str, doc: str) -> Documented:
+    """XLA Conv computes one output per position of the window in the padded (dilated) base: a window that
+    does not fit gives zero positions, an empty dimension, never an error. So a length below 0 by the
+    formula is L = 0 (the crop is then irrelevant)."""
+    return window_from_dims([(c, max(n, 0)) for c, n in pairs], rule, doc + "; " + DOC_XLA)
+
+
+def _transposed_pads(conv: Conv, pads) -> list[tuple[int, int]]:
+    """Padding (lo, hi) of the dilated input D = (i-1)s+1, correlated with the k'-span kernel."""
+    return [(dim.kd - 1 - lo, (dim.i - 1) * dim.s + 1 + lo + hi - dim.kd + 1)
+            for dim, (lo, hi) in zip(conv.dims(), pads)]
+
+
+def documented_conv_transpose(params: dict, conv: Conv) -> Documented:
+    padding = params["padding"]
+    consistent = params.get("use_consistent_padding", False)
+    if padding == "SAME":
+        pairs = [(max(dim.kd - dim.s, 0) // 2, dim.i * dim.s) for dim in conv.dims()]
+        rule = "'SAME' (Keras Conv2DTranspose): c = max(k'-s,0)//2; L = i*s"
+    elif padding == "VALID":
+        pairs = [(0, dim.i * dim.s + max(dim.kd - dim.s, 0)) for dim in conv.dims()]
+        rule = "'VALID' (Keras Conv2DTranspose): c = 0; L = i*s + max(k'-s,0)"
+    elif isinstance(padding, str):
+        return Documented(refusal=Refusal(f"padding={padding!r}: documented values are 'SAME', 'VALID' or "
+                                          f"integer 2-tuples", DOC_TRANSPOSE + " (padding)"))
+    elif consistent:
+        pairs = [(lo, dim.full - lo - hi) for dim, (lo, hi) in zip(conv.dims(), padding)]
+        rule = "forward-conv pads (use_consistent_padding=True): c = p_lo; L = F - p_lo - p_hi"
+    else:
+        pairs = _transposed_pads(conv, padding)
+        rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
+    return _windows(pairs, rule, DOC_TRANSPOSE)
+
+
+def documented_conv_general_dilated(params: dict, conv: Conv) -> Documented:
+    padding = params["padding"]
+    if isinstance(padding, str):
+        if padding == "VALID":
+            pads = [(0, 0)] * conv.rank
+        else:
+            total = [dim.kd - 1 for dim in conv.dims()]
+            pads = [(t // 2, t - t // 2) if padding == "SAME" else (t - t // 2, t // 2) for t in total]
+        pairs = _transposed_pads(conv, pads)
+        rule = f"{padding!r} resolved by padtype_to_pads on the dilated input, window k', stride 1"
+        doc = DOC_GENERAL + " (padding); " + DOC_PADTYPE
+    else:
+        pairs = _transposed_pads(conv, padding)
+        rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
+        doc = DOC_GENERAL
+    return _windows(pairs, rule, doc)
+
+
+# -- layouts -----------------------------------------------------------------------------------------------
+def _dimension_numbers(rank: int, layout: str) -> tuple[str, str, str]:
+    sp = SPATIAL[rank]
+    if layout == "channels_first":
+        return ("NC" + sp, "OI" + sp, "NC" + sp)
+    return ("N" + sp + "C", sp + "IO", "N" + sp + "C")
+
+
+def _x_perm(rank: int, layout: str) -> tuple[int, ...]:
+    """Canonical (N, C, *sp) -> the layout's lhs."""
+    return tuple(range(rank + 2)) if layout == "channels_first" else (0, *range(2, rank + 2), 1)
+
+
+def _y_perm(rank: int, layout: str) -> tuple[int, ...]:
+    """The layout's output -> canonical (N, C, *sp)."""
+    return tuple(range(rank + 2)) if layout == "channels_first" else (0, rank + 1, *range(1, rank + 1))
+
+
+def _rhs_perm(rank: int, layout: str) -> tuple[int, ...]:
+    """(O, I, *k) -> the layout's rhs ('OI..' or '..IO')."""
+    return tuple(range(rank + 2)) if layout == "channels_first" else (*range(2, rank + 2), 1, 0)
+
+
+def _oi_kernel(w, conv: Conv, flip: bool):
+    """Canonical w (C_in, C_out/g, *k) -> (O=C_out, I=C_in/g, *k), rhs[g*M+m, ci, j] = w[g*Cin_g+ci, m, j'],
+
+    j' = k-1-j when flip (a correlation then equals the canonical scatter)."""
+    import numpy as np
+    g = conv.groups
+    if flip:
+        w = np.flip(w, tuple(range(2, conv.rank + 2)))
+    w = w.reshape(g, conv.c_in // g, conv.c_out // g, *conv.kernel).swapaxes(1, 2)
+    return np.ascontiguousarray(w.reshape(conv.c_out, conv.c_in // g, *conv.kernel))
+
+
+def _precision(name):
+    import jax
+    return None if name is None else jax.lax.Precision.HIGHEST
+
+
+def _jax_device(device: str):
+    import jax
+    if device == "cpu":
+        return jax.devices("cpu")[0]
+    return jax.devices("gpu")[int(device.split(":")[1]) if ":" in device else 0]
+
+
+def _device_expr(device: str) -> str:
+    if device == "cpu":
+        return "jax.devices('cpu')[0]"
+    return f"jax.devices('gpu')[{int(device.split(':')[1]) if ':' in device else 0}]"
+
+
+def _padding_arg(padding):
+    return padding if isinstance(padding, str) else tuple((int(lo), int(hi)) for lo, hi in padding)
+
+
+def _x64_line(dtype: str) -> str:
+    return 'jax.config.update("jax_enable_x64", True)\n' if dtype == "float64" else ""
+
+
+# -- surfaces ----------------------------------------------------------------------------------------------
+def _draw_pairs(draw: Drawer, conv: Conv) -> list[list[int]]:
+    return [[draw.integer(-1, dim.kd, "pad_lo"), draw.integer(-1, dim.kd, "pad_hi")] for dim in conv.dims()]
+
+
+class _JaxSurface(Surface):
+    def _put(self, a, device):
+        import jax
+        return jax.device_put(a, _jax_device(device))
+
+
+class ConvTranspose(_JaxSurface):
+    """jax.lax.conv_transpose; extra["use_consistent_padding"] says whether the installed jax has it."""
+
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        padding = draw.choice(["explicit", "explicit", "SAME", "VALID", "SAME_LOWER"], "padding_kind")
+        params = {"padding": _draw_pairs(draw, conv) if padding == "explicit" else padding,
+                  "transpose_kernel": draw.boolean("transpose_kernel"),
+                  "layout": draw.choice(LAYOUTS, "layout"),
+                  "precision": draw.choice(PRECISIONS, "precision")}
+        if self.extra.get("use_consistent_padding"):
+            params["use_consistent_padding"] = draw.boolean("use_consistent_padding")
+        return params
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_conv_transpose(params, conv)
+
+    def _rhs(self, w, conv, params):
+        """transpose_kernel=True: JAX flips and swaps, so pass canonical w labelled (O=C_in, I=C_out);
+        False: pass the flipped kernel as (O=C_out, I=C_in)."""
+        import numpy as np
+        oi = w if params["transpose_kernel"] else _oi_kernel(w, conv, flip=True)
+        return np.ascontiguousarray(oi.transpose(_rhs_perm(conv.rank, params["layout"])))
+
+    def _kwargs(self, params, conv):
+        kw = {"transpose_kernel": bool(params["transpose_kernel"])}
+        if "use_consistent_padding" in params:
+            kw["use_consistent_padding"] = bool(params["use_consistent_padding"])
+        if conv.groups > 1:  # only drawn when the installed signature has feature_group_count
+            kw["feature_group_count"] = conv.groups
+        return kw
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import jax
+        import numpy as np
+        layout = params["layout"]
+        lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
+        rhs = self._put(self._rhs(w, conv, params), device)
+        y = jax.lax.conv_transpose(lhs, rhs, conv.stride, _padding_arg(params["padding"]),
+                                   rhs_dilation=conv.dilation,
+                                   dimension_numbers=_dimension_numbers(conv.rank, layout),
+                                   precision=_precision(params["precision"]), **self._kwargs(params, conv))
+        return np.asarray(y).transpose(_y_perm(conv.rank, layout))
+
+    def snippet(self, params, conv, dtype, device):
+        layout, r = params["layout"], conv.rank
+        if params["transpose_kernel"]:
+            rhs = f"w.transpose({_rhs_perm(r, layout)})"
+        else:
+            g = conv.groups
+            rhs = (f"np.flip(w, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
+                   f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
+                   f".transpose({_rhs_perm(r, layout)})")
+        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
+        kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
+        return _x64_line(dtype) + dedent(f"""
+            import jax, numpy as np
+            put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
+            y = np.asarray(jax.lax.conv_transpose(put(x.transpose({_x_perm(r, layout)})), put({rhs}), {conv.stride},
+                {_padding_arg(params['padding'])!r}, rhs_dilation={conv.dilation},
+                dimension_numbers={_dimension_numbers(r, layout)}, precision={prec}, {kw})).transpose({_y_perm(r, layout)})
+        """)
+
+
+class ConvGeneralDilated(_JaxSurface):
+    """jax.lax.conv_general_dilated as a fractionally strided conv: lhs_dilation=stride, window_strides=1."""
+
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        padding = draw.choice(["explicit", "explicit", "explicit", "SAME", "VALID", "SAME_LOWER"], "padding_kind")
+        return {"padding": _draw_pairs(draw, conv) if padding == "explicit" else padding,
+                "layout": draw.choice(LAYOUTS, "layout"),
+                "precision": draw.choice(PRECISIONS, "precision")}
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_conv_general_dilated(params, conv)
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import jax
+        import numpy as np
+        layout = params["layout"]
+        lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
+        rhs = self._put(np.ascontiguousarray(_oi_kernel(w, conv, flip=True).transpose(_rhs_perm(conv.rank, layout))),
+                        device)
+        y = jax.lax.conv_general_dilated(lhs, rhs, (1,) * conv.rank, _padding_arg(params["padding"]),
+                                         lhs_dilation=conv.stride, rhs_dilation=conv.dilation,
+                                         dimension_numbers=_dimension_numbers(conv.rank, layout),
+                                         feature_group_count=conv.groups, precision=_precision(params["precision"]))
+        return np.asarray(y).transpose(_y_perm(conv.rank, layout))
+
+    def snippet(self, params, conv, dtype, device):
+        layout, r, g = params["layout"], conv.rank, conv.groups
+        rhs = (f"np.flip(w, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
+               f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
+               f".transpose({_rhs_perm(r, layout)})")
+        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
+        return _x64_line(dtype) + dedent(f"""
+            import jax, numpy as np
+            put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
+            y = np.asarray(jax.lax.conv_general_dilated(put(x.transpose({_x_perm(r, layout)})), put({rhs}),
+                {(1,) * r}, {_padding_arg(params['padding'])!r}, lhs_dilation={conv.stride}, rhs_dilation={conv.dilation},
+                dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={g},
+                precision={prec})).transpose({_y_perm(r, layout)})
+        """)
+
+
+def load() -> Adapter:
+    try:
+        import inspect
+
+        import jax
+    except ImportError as exc:
+        raise FrameworkUnavailable(f"jax is not installed ({exc})") from None
+    # JAX silently computes in float32 when handed float64 arrays unless x64 is enabled; the suite draws
+    # float64 problems, so enable it once, process-wide (float32 arrays stay float32).
+    jax.config.update("jax_enable_x64", True)
+    devices = [Device("cpu", "cpu", "jax CPU")]
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        gpus = []
+    for n, dev in enumerate(gpus):
+        devices.append(Device(f"gpu:{n}", "gpu", getattr(dev, "device_kind", str(dev))))
+    signature = inspect.signature(jax.lax.conv_transpose).parameters
+    return Adapter(
+        name="jax", version=jax.__version__, devices=devices,
+        surfaces=[
+            ConvTranspose(framework="jax", name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE,
+                          groups="feature_group_count" in signature, bias=False,
+                          extra={"use_consistent_padding": "use_consistent_padding" in signature}),
+            ConvGeneralDilated(framework="jax", name="jax.lax.conv_general_dilated", doc=DOC_GENERAL,
+                               groups=True, bias=False),
+        ])

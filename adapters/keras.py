@@ -1,0 +1,238 @@
+"""Keras 3 adapter: keras.layers.Conv{1,2,3}DTranspose, on whichever backend KERAS_BACKEND selects.
+
+The adapter's framework name is f"keras-{backend}" ("keras-tensorflow", "keras-torch", "keras-jax"): the same
+layer is a different implementation per backend, so each backend is checked (and recorded) on its own.
+
+Documented semantics (keras.io, https://keras.io/api/layers/convolution_layers/convolution2d_transpose/ and the
+Conv1DTranspose / Conv2DTranspose / Conv3DTranspose docstrings of the installed keras 3):
+  * "Conv2DTranspose ... a transformation going in the opposite direction of a normal convolution, i.e., from
+    something that has the shape of the output of some convolution to something that has the shape of its input"
+    ->  the layer is the transpose of Conv{1,2,3}D with the same strides, dilation and padding.
+  * padding: "`"valid"` means no padding. `"same"` results in padding evenly to the left/right or up/down of the
+    input. When `padding="same"` and `strides=1`, the output has the same size as the input."
+    ->  'valid': the forward conv pads nothing, so nothing is cropped: c = 0.
+    ->  'same': the forward conv (input length L, output length i) pads max((i-1)s + k' - L, 0) in total, evenly,
+        the odd one on the right/bottom (the Keras/TensorFlow 'same' convention, keras.io Conv2D); its left pad is
+        where the transposed output starts in the full result: c = max((i-1)s + k' - L, 0) // 2.
+  * Output length: the Keras 3 docstrings give no formula ("new_steps"); the tf.keras / Keras 2 Conv2DTranspose
+    docstring ("Output shape", https://www.tensorflow.org/api_docs/python/tf/keras/layers/Conv2DTranspose) does:
+        new_rows = ((rows - 1) * strides[0] + kernel_size[0] - 2 * padding[0] + output_padding[0])
+    with kernel_size the dilated span k' and `padding` left undefined there; the change that introduced
+    output_padding and this formula (https://github.com/keras-team/keras/pull/10246) defines it as 0 for 'valid'
+    and kernel_size // 2 for 'same' ->
+        'valid': L = F + output_padding;   'same': L = (i-1)s + k' - 2 (k' // 2) + output_padding
+    (for an even k' that is one less than (i-1)s + 1 + output_padding, so output_padding = s - 1 gives i*s - 1,
+    not the i*s that "same" suggests: see the README's Keras note).
+    "If set to `None` (default), the output shape is inferred": inferred as in the same change: 'valid' ->
+    L = i*s + max(k' - s, 0) (F, or F plus s - k' zeros when k' < s); 'same' -> L = i*s (the forward 'same' conv
+    maps i*s back to i; with strides=1 "the output has the same size as the input").
+  * Refusals:
+      - "The amount of output padding along a given dimension must be lower than the stride along that same
+        dimension"  ->  output_padding >= stride is refused.
+      - "`strides > 1` is incompatible with `dilation_rate > 1`" / "Currently, specifying any `dilation_rate`
+        value != 1 is incompatible with specifying any stride value != 1" / "Raises: ValueError: when both
+        `strides > 1` and `dilation_rate > 1`"  ->  any stride > 1 together with any dilation > 1 is refused.
+      - Conv1DTranspose: "Also dilation rate larger than 1 is not currently supported." -> rank 1, dilation > 1.
+      - Conv2DTranspose: "Specifying different dilation rates for different dimensions is not supported."
+    There is no `groups` argument on the Keras 3 transposed convolutions.
+Weights: kernel shape (*kernel_size, filters, in_channels) ("`kernel` has shape [kernel_spatial_shape,
+num_output_channels, num_input_channels]", keras.ops.conv_transpose); checked against the reference: no flip,
+so the canonical (c_in, c_out, *k) kernel is only transposed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from conformance.spec import Conv, Dim
+from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
+                                 dedent, window_from_dims)
+
+DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
+DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
+DOC_3D = "https://keras.io/api/layers/convolution_layers/convolution3d_transpose/"
+DOC_CONV = "https://keras.io/api/layers/convolution_layers/convolution2d/"
+RULE = ("valid: c = 0, L = F + op (op None: i*s + max(k'-s, 0)); same: L = (i-1)s + k' - 2(k'//2) + op (op None: i*s), "
+        "c = max((i-1)s + k' - L, 0) // 2")
+
+
+def _doc(rank: int) -> str:
+    return {1: DOC_1D, 2: DOC, 3: DOC_3D}[rank]
+
+
+def documented_length(dim: Dim, padding: str, output_padding: int | None) -> int:
+    """new_rows = (rows - 1) * strides + kernel_size - 2 * padding + output_padding, padding as 'same'/'valid' imply."""
+    if padding == "valid":
+        # "`valid` means no padding": 2 * padding = 0. None ("the output shape is inferred"): inferred as in
+        # keras-team/keras#10246, i*s + max(k' - s, 0): F when k' >= s, else F plus s - k' trailing zeros.
+        if output_padding is None:
+            return dim.i * dim.s + max(dim.kd - dim.s, 0)
+        return dim.full + output_padding
+    # 'same' with output_padding: padding = kernel_size // 2, as defined where output_padding and this formula were
+    # introduced (keras-team/keras#10246, conv_utils.deconv_length); the docstring itself leaves `padding` undefined.
+    # None -> i * s, the length the forward 'same' conv maps back to i ("output has the same ... dimension").
+    if output_padding is None:
+        return dim.i * dim.s
+    return (dim.i - 1) * dim.s + dim.kd - 2 * (dim.kd // 2) + output_padding
+
+
+def documented_crop(dim: Dim, padding: str, length: int) -> int:
+    """The left pad of the forward Conv (input length `length`, output i) whose transpose this layer is."""
+    if padding == "valid":
+        return 0  # "`valid` means no padding"
+    # "`same` results in padding evenly to the left/right ... of the input" (Conv2D docs): total pad
+    # max((i-1)s + k' - L, 0), the odd one on the right, so the left pad is total // 2.
+    return max((dim.i - 1) * dim.s + dim.kd - length, 0) // 2
+
+
+def documented_transpose(params: dict, conv: Conv) -> Documented:
+    doc = _doc(conv.rank)
+    padding, output_padding = params["padding"], params["output_padding"]
+    ops = [None] * conv.rank if output_padding is None else list(output_padding)
+    for op, dim in zip(ops, conv.dims()):
+        if op is not None and not 0 <= op < dim.s:
+            return Documented(refusal=Refusal(
+                f"output_padding={op} not lower than strides={dim.s} (must be lower than the stride along that "
+                f"same dimension)", doc + " (output_padding)"))
+    if max(conv.stride) > 1 and max(conv.dilation) > 1:
+        return Documented(refusal=Refusal(
+            f"strides={conv.stride} with dilation_rate={conv.dilation}: strides > 1 is incompatible with "
+            f"dilation_rate > 1", doc + " (strides, dilation_rate; Raises)"))
+    if conv.rank == 1 and max(conv.dilation) > 1:
+        return Documented(refusal=Refusal(
+            f"dilation_rate={conv.dilation}: 'dilation rate larger than 1 is not currently supported'",
+            DOC_1D + " (dilation_rate)"))
+    if conv.rank == 2 and len(set(conv.dilation)) > 1:
+        return Documented(refusal=Refusal(
+            f"dilation_rate={conv.dilation}: 'different dilation rates for different dimensions is not supported'",
+            DOC + " (dilation_rate)"))
+    pairs = []
+    for op, dim in zip(ops, conv.dims()):
+        n = documented_length(dim, padding, op)
+        pairs.append((documented_crop(dim, padding, n), n))
+    # A length of 0 ('same' with output_padding, i = 1, even k', output_padding 0) is an empty output: the docs
+    # refuse nothing of the kind. A negative one cannot occur with the rules above; guard it anyway.
+    if min(n for _, n in pairs) < 0:
+        return Documented(refusal=Refusal(f"output length {[n for _, n in pairs]} < 0 by the new_rows formula", doc))
+    return window_from_dims(pairs, RULE, doc)
+
+
+def _keras_device(device: str) -> str:
+    return "cpu:0" if device == "cpu" else "gpu:" + (device.split(":")[1] if ":" in device else "0")
+
+
+def _kernel_axes(rank: int) -> tuple[int, ...]:
+    """Canonical (c_in, c_out, *k) -> Keras (*k, c_out, c_in)."""
+    return (*range(2, 2 + rank), 1, 0)
+
+
+def _to_last(rank: int) -> tuple[int, ...]:
+    return (0, *range(2, 2 + rank), 1)
+
+
+def _to_first(rank: int) -> tuple[int, ...]:
+    return (0, rank + 1, *range(1, 1 + rank))
+
+
+class ConvTranspose(Surface):
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        mode = draw.choice(["none", "legal", "any"], "output_padding_mode")
+        if mode == "none":
+            output_padding = None
+        elif mode == "legal":
+            output_padding = [draw.integer(0, dim.s - 1, "output_padding") for dim in conv.dims()]
+        else:
+            output_padding = [draw.integer(0, max(dim.s, dim.d), "output_padding") for dim in conv.dims()]
+        return {"padding": draw.choice(["valid", "same"], "padding"),
+                "output_padding": output_padding,
+                "data_format": draw.choice(["channels_last", "channels_first"], "data_format")}
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_transpose(params, conv)
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import keras
+        rank, first = conv.rank, params["data_format"] == "channels_first"
+        op = params["output_padding"]
+        with keras.device(_keras_device(device)):
+            layer = getattr(keras.layers, f"Conv{rank}DTranspose")(
+                conv.c_out, conv.kernel, strides=conv.stride, padding=params["padding"],
+                output_padding=None if op is None else tuple(op), data_format=params["data_format"],
+                dilation_rate=conv.dilation, use_bias=conv.bias, dtype=dtype)
+            xin = x if first else np.transpose(x, _to_last(rank))
+            layer.build(xin.shape)
+            kernel = np.transpose(w, _kernel_axes(rank))
+            layer.set_weights([kernel, b] if conv.bias else [kernel])
+            y = keras.ops.convert_to_numpy(layer(xin))
+        return y if first else np.transpose(y, _to_first(rank))
+
+    def snippet(self, params, conv, dtype, device):
+        rank, first = conv.rank, params["data_format"] == "channels_first"
+        op = params["output_padding"]
+        backend = self.framework.split("-", 1)[1]
+        xin = "x" if first else f"x.transpose({_to_last(rank)})"
+        yout = "y" if first else f"y.transpose({_to_first(rank)})"
+        weights = f"[w.transpose({_kernel_axes(rank)})" + (", b]" if conv.bias else "]")
+        return dedent(f"""
+            import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
+            import keras
+            with keras.device({_keras_device(device)!r}):
+                m = keras.layers.Conv{rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
+                    padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
+                    data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
+                    dtype={dtype!r})
+                m.build({xin}.shape)
+                m.set_weights({weights})
+                y = keras.ops.convert_to_numpy(m({xin})); y = {yout}
+        """)
+
+
+def _backend_version(backend: str) -> str:
+    try:
+        module = __import__(backend)
+        return getattr(module, "__version__", "?")
+    except ImportError:
+        return "?"
+
+
+def _devices(backend: str) -> list[Device]:
+    devices = [Device("cpu", "cpu", f"keras {backend} CPU")]
+    try:
+        if backend == "torch":
+            import torch
+            names = [torch.cuda.get_device_name(n) for n in range(torch.cuda.device_count())]
+        elif backend == "jax":
+            import jax
+            names = [str(d) for d in jax.devices() if d.platform == "gpu"]
+        elif backend == "tensorflow":
+            import tensorflow as tf
+            names = [d.name for d in tf.config.list_physical_devices("GPU")]
+        else:
+            names = []
+    except Exception:  # noqa: BLE001 - a backend that cannot list GPUs simply has none
+        names = []
+    devices += [Device(f"gpu:{n}", "gpu", name) for n, name in enumerate(names)]
+    return devices
+
+
+def load() -> Adapter:
+    try:
+        import keras
+    except ImportError as exc:
+        raise FrameworkUnavailable(f"keras is not installed ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - e.g. KERAS_BACKEND names a backend that is not installed
+        raise FrameworkUnavailable(f"keras could not be imported ({type(exc).__name__}: {exc})") from None
+    backend = keras.backend.backend()
+    if backend not in ("tensorflow", "torch", "jax"):
+        raise FrameworkUnavailable(f"keras backend {backend!r} is not covered (tensorflow, torch, jax)")
+    name = f"keras-{backend}"
+    dtypes, notes = ("float32", "float64"), "Conv{1,2,3}DTranspose; no groups argument in Keras 3"
+    if backend == "jax":
+        import jax
+        if not jax.config.jax_enable_x64:
+            # without x64 JAX silently computes a dtype="float64" layer in float32; JAX_ENABLE_X64=1 enables it
+            dtypes, notes = ("float32",), notes + "; float64 needs JAX_ENABLE_X64=1 (jax computes it in float32)"
+    surface = ConvTranspose(framework=name, name="keras.layers.ConvTranspose", doc=DOC, groups=False, bias=True,
+                            dtypes=dtypes, notes=notes)
+    return Adapter(name=name, version=f"{keras.__version__} (backend {backend} {_backend_version(backend)})",
+                   devices=_devices(backend), surfaces=[surface])

@@ -1,0 +1,236 @@
+"""TensorFlow adapter: tf.nn.conv_transpose (generic N-d) and tf.nn.conv{1,2,3}d_transpose (rank-specific).
+
+Documented semantics (tensorflow 2.21 docstrings of tf.nn.conv_transpose, tf.nn.conv1d_transpose,
+tf.nn.conv2d_transpose and tf.nn.conv3d_transpose, https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose,
+and the tf.nn "Notes on padding", https://www.tensorflow.org/api_docs/python/tf/nn#notes_on_padding_2):
+  * "This operation ... is really the transpose (gradient) of `conv2d`" (conv3d, conv1d, `convolution` for the
+    other functions): the op is the input gradient of the forward convolution with the same strides, padding and
+    dilations. `output_shape` is "the output shape of the deconvolution op", i.e. the shape of that forward
+    convolution's input; so it is consistent iff the forward convolution maps `output_shape` onto the input's
+    spatial size. Per dimension, for a forward input length O and k' = d(k-1)+1 ("filter_height ... refer to the
+    filter size after dilations", Notes on padding):
+      - 'VALID': out = ceil((O - k' + 1) / s)  (= floor((O - k')/s) + 1); no padding, so c = 0.
+      - 'SAME':  out = ceil(O / s); total pad = max(k' - s, 0) if O % s == 0 else max(k' - O % s, 0);
+                 pad_top = total // 2 ("the bottom and right sides always get the one additional padded pixel"),
+                 so c = total // 2.
+      - explicit [pad_before, pad_after] ("the same format as what is passed to `tf.pad`", Notes on padding,
+        "Explicit padding"): out = floor((O + pb + pa - k') / s) + 1; c = pb. Only tf.nn.conv2d_transpose
+        documents a list for `padding`; conv_transpose, conv1d_transpose and conv3d_transpose say "A string,
+        either 'VALID' or 'SAME'", so explicit pads are drawn only for conv2d_transpose. Padding is an amount
+        of zeros inserted (tf.pad), so negative pads are outside the documented domain.
+    The transpose of a convolution whose output would not be the input's size is not defined: refused.
+    Accepted: y = full[o + c], o < L = O.
+  * data_format: channels-last (NWC/NHWC/NDHWC, default) or channels-first (NCW/NCHW/NCDHW); none of the four
+    docstrings restricts channels-first to a device, so it is modelled as accepted everywhere.
+  * dilations: "If set to k > 1, there will be k-1 skipped cells between each filter element"; no docstring
+    restricts dilations by device, dtype or stride (only the batch/channel entries must be 1, which we never set).
+  * filters: conv{1,2,3}d_transpose document `[*spatial, output_channels, in_channels]`; tf.nn.conv_transpose
+    documents `spatial_filter_shape + [in_channels, out_channels]`, but it forwards to the rank-specific
+    functions, and both are used here with the rank-specific layout (see the report on the docstring mismatch).
+    As the gradient of a (cross-correlation) convolution, no flip: canonical w (c_in, c_out, *k) is transposed
+    to (*k, c_out, c_in).
+tf.nn has no groups and no bias parameter.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from conformance.spec import Conv, Dim
+from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
+                                 dedent, window_from_dims)
+
+DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
+DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
+DOC_PADDING = "https://www.tensorflow.org/api_docs/python/tf/nn#notes_on_padding_2"
+RULE = ("gradient of conv: output_shape O must map to i under the forward conv (VALID: ceil((O-k'+1)/s); "
+        "SAME: ceil(O/s); explicit: floor((O+pb+pa-k')/s)+1); c = 0 | SAME pad_top | pb; L = O")
+
+CHANNELS_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
+CHANNELS_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
+
+
+def _tf_device(device: str) -> str:
+    return "/CPU:0" if device == "cpu" else "/GPU:" + (device.split(":")[1] if ":" in device else "0")
+
+
+def same_padding(dim: Dim, size: int) -> tuple[int, int]:
+    """(pad_before, pad_after) of a forward 'SAME' conv over `size` elements (Notes on padding, 'SAME')."""
+    if size % dim.s == 0:
+        total = max(dim.kd - dim.s, 0)
+    else:
+        total = max(dim.kd - size % dim.s, 0)
+    return total // 2, total - total // 2
+
+
+def forward_length(dim: Dim, size: int, padding) -> int:
+    """Output length of the forward conv (same stride, dilation, padding) over `size` elements."""
+    if padding == "VALID":
+        return -(-(size - dim.kd + 1) // dim.s)          # ceil((in - filter + 1) / stride)
+    if padding == "SAME":
+        return -(-size // dim.s)                          # ceil(in / stride)
+    pb, pa = padding
+    return (size + pb + pa - dim.kd) // dim.s + 1         # conv of tf.pad(input) with 'VALID'
+
+
+def crop_of(dim: Dim, size: int, padding) -> int:
+    if padding == "VALID":
+        return 0
+    if padding == "SAME":
+        return same_padding(dim, size)[0]
+    return padding[0]
+
+
+def _per_dim_padding(padding, rank: int) -> list:
+    return [padding] * rank if isinstance(padding, str) else [tuple(p) for p in padding]
+
+
+def documented(params: dict, conv: Conv, doc: str) -> Documented:
+    padding, sizes = params["padding"], params["output_shape"]
+    if params["data_format"] not in (CHANNELS_LAST[conv.rank], CHANNELS_FIRST[conv.rank]):
+        return Documented(refusal=Refusal(f"data_format={params['data_format']!r} is not documented for rank "
+                                          f"{conv.rank}", doc + " (data_format)"))
+    if not isinstance(padding, str):
+        if not params.get("explicit_ok", False):
+            return Documented(refusal=Refusal("padding must be 'VALID' or 'SAME' for this function",
+                                              doc + " (padding)"))
+        if min(min(p) for p in padding) < 0:
+            return Documented(refusal=Refusal(
+                f"explicit padding {padding} is negative; explicit padding is a tf.pad amount of zeros",
+                DOC_PADDING + " (Explicit padding)"))
+    pairs = []
+    for dim, size, pad in zip(conv.dims(), sizes, _per_dim_padding(padding, conv.rank)):
+        out = forward_length(dim, size, pad)
+        if out != dim.i or size < 1:
+            return Documented(refusal=Refusal(
+                f"output_shape size {size} is not a valid input of the forward conv ({pad} padding gives "
+                f"{out}, not the input's {dim.i}); the op is the gradient of that conv", doc + " (output_shape); "
+                + DOC_PADDING))
+        pairs.append((crop_of(dim, size, pad), size))
+    return window_from_dims(pairs, RULE, doc + "; " + DOC_PADDING)
+
+
+def documented_generic(params: dict, conv: Conv) -> Documented:
+    """tf.nn.conv_transpose: padding 'VALID' | 'SAME' only (its docstring)."""
+    return documented(dict(params, explicit_ok=False), conv, DOC_GENERIC)
+
+
+def documented_ranked(params: dict, conv: Conv) -> Documented:
+    """tf.nn.conv{1,2,3}d_transpose: explicit padding documented only for conv2d_transpose."""
+    return documented(dict(params, explicit_ok=conv.rank == 2), conv, DOC_RANKED)
+
+
+def _consistent_range(dim: Dim, padding) -> tuple[int, int]:
+    """Smallest and largest O the forward conv maps onto dim.i (from the rules above)."""
+    if padding == "VALID":
+        return dim.full, dim.full + dim.s - 1
+    if padding == "SAME":
+        return (dim.i - 1) * dim.s + 1, dim.i * dim.s
+    pb, pa = padding
+    return dim.full - pb - pa, dim.full - pb - pa + dim.s - 1
+
+
+def _draw(draw: Drawer, conv: Conv, explicit: bool) -> dict:
+    modes = ["SAME", "VALID"] + (["EXPLICIT"] if explicit else [])
+    mode = draw.choice(modes, "padding")
+    if mode == "EXPLICIT":
+        padding = [[draw.integer(-1, dim.kd, "pad_before"), draw.integer(-1, dim.kd, "pad_after")]
+                   for dim in conv.dims()]
+    else:
+        padding = mode
+    # Mostly consistent output shapes (accepted), sometimes one step outside the consistent range (refused).
+    wide = draw.integer(0, 3, "output_shape_off_range") == 3
+    sizes = []
+    for dim, pad in zip(conv.dims(), _per_dim_padding(padding, conv.rank)):
+        lo, hi = _consistent_range(dim, pad)
+        lo, hi = (lo - 1, hi + 1) if wide else (lo, hi)
+        sizes.append(draw.integer(max(1, lo), max(1, hi), "output_shape"))
+    fmt = CHANNELS_FIRST[conv.rank] if draw.boolean("channels_first") else CHANNELS_LAST[conv.rank]
+    return {"padding": padding, "output_shape": sizes, "data_format": fmt}
+
+
+def _layout(params: dict, conv: Conv):
+    """(input axes permutation, filter permutation, full output_shape, TF padding, output permutation)."""
+    r = conv.rank
+    first = params["data_format"].startswith("NC")
+    sp = list(range(2, 2 + r))
+    x_perm = [0, 1, *sp] if first else [0, *sp, 1]
+    w_perm = [*sp, 1, 0]                                   # (c_in, c_out, *k) -> (*k, c_out, c_in)
+    out = [conv.batch, conv.c_out, *params["output_shape"]] if first else [conv.batch, *params["output_shape"],
+                                                                          conv.c_out]
+    y_perm = x_perm if first else [0, r + 1, *range(1, r + 1)]
+    padding = params["padding"]
+    if not isinstance(padding, str):
+        pads = [list(p) for p in padding]
+        padding = [[0, 0], [0, 0], *pads] if first else [[0, 0], *pads, [0, 0]]
+    return x_perm, w_perm, out, padding, y_perm
+
+
+class _TFSurface(Surface):
+    @abc.abstractmethod
+    def _fn_name(self, conv: Conv) -> str:
+        """The tf.nn function this surface calls for `conv`'s rank."""
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import numpy as np
+        import tensorflow as tf
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
+        fn = getattr(tf.nn, self._fn_name(conv))
+        with tf.device(_tf_device(device)):
+            y = fn(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)), out,
+                   strides=conv.stride, padding=padding, data_format=params["data_format"],
+                   dilations=conv.dilation)
+        return np.transpose(y.numpy(), y_perm)
+
+    def snippet(self, params, conv, dtype, device):
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
+        return dedent(f"""
+            import numpy as np, tensorflow as tf
+            with tf.device({_tf_device(device)!r}):
+                y = tf.nn.{self._fn_name(conv)}(tf.constant(np.transpose(x, {x_perm})), tf.constant(np.transpose(w, {w_perm})),
+                    {out}, strides={conv.stride}, padding={padding!r}, data_format={params['data_format']!r}, dilations={conv.dilation})
+            y = np.transpose(y.numpy(), {y_perm})
+        """)
+
+
+class Generic(_TFSurface):
+    def _fn_name(self, conv):
+        return "conv_transpose"
+
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        return _draw(draw, conv, explicit=False)
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_generic(params, conv)
+
+
+class Ranked(_TFSurface):
+    def _fn_name(self, conv):
+        return f"conv{conv.rank}d_transpose"
+
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        return _draw(draw, conv, explicit=conv.rank == 2)
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_ranked(params, conv)
+
+
+def load() -> Adapter:
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        raise FrameworkUnavailable(f"tensorflow is not installed ({exc})") from None
+    devices = [Device("cpu", "cpu", "tensorflow CPU")]
+    for n, gpu in enumerate(tf.config.list_physical_devices("GPU")):
+        try:
+            model = tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
+        except Exception:  # noqa: BLE001 - details are descriptive only
+            model = gpu.name
+        devices.append(Device(f"gpu:{n}", "gpu", model))
+    common = dict(framework="tensorflow", groups=False, bias=False, dtypes=("float32", "float64"))
+    return Adapter(
+        name="tensorflow", version=tf.__version__, devices=devices,
+        surfaces=[
+            Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC, **common),
+            Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED, **common),
+        ])

@@ -1,0 +1,167 @@
+"""PyTorch adapter: torch.nn.functional.conv_transpose{1,2,3}d and nn.ConvTranspose{1,2,3}d(output_size=).
+
+Documented semantics (torch.nn.ConvTranspose2d docstring, torch 2.x, https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html):
+  * "padding: dilation * (kernel_size - 1) - padding zero-padding will be added to both sides of each
+    dimension in the input"  ->  the output starts `padding` into the full result: c = padding.
+  * H_out = (H_in - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    ->  L = F - 2*padding + output_padding.
+  * "output_padding is provided to resolve this ambiguity [Conv2d maps `stride` input sizes to one output
+    size] by effectively increasing the calculated output shape on one side"  ->  it extends the end of the
+    window and only makes sense for 0 <= output_padding < stride.
+  * forward(input, output_size): output_padding = output_size - the size without it; the Note above limits
+    it to the stride ambiguity, so output_size must lie in [L0, L0 + stride - 1].
+  * padding is an amount of implicit padding: negative values are not part of the documented domain.
+Weights: (in_channels, out_channels / groups, *kernel), applied as the gradient of Conv2d, so no flip:
+exactly the canonical layout.
+"""
+
+from __future__ import annotations
+
+from conformance.spec import Conv
+from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
+                                 dedent, window_from_dims)
+
+DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
+DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
+RULE = "c = padding; L = (i-1)s - 2 padding + d(k-1) + output_padding + 1"
+
+
+def _device(device: str) -> str:
+    return "cpu" if device == "cpu" else "cuda:" + (device.split(":")[1] if ":" in device else "0")
+
+
+def _check_padding(padding, doc: str) -> Refusal | None:
+    if min(padding) < 0:
+        return Refusal(f"padding={tuple(padding)} is negative; padding is an amount of implicit zero padding", doc)
+    return None
+
+
+def documented_functional(params: dict, conv: Conv) -> Documented:
+    padding, output_padding = params["padding"], params["output_padding"]
+    refusal = _check_padding(padding, DOC_FUNCTIONAL)
+    if refusal:
+        return Documented(refusal=refusal)
+    for op, dim in zip(output_padding, conv.dims()):
+        if not 0 <= op < dim.s:
+            return Documented(refusal=Refusal(
+                f"output_padding={op} outside [0, stride={dim.s}): it only resolves the stride ambiguity",
+                DOC_MODULE + " (Note on output_padding)"))
+    pairs = [(p, dim.full - 2 * p + op) for dim, p, op in zip(conv.dims(), padding, output_padding)]
+    if min(n for _, n in pairs) < 1:
+        return Documented(refusal=Refusal(f"output length {[n for _, n in pairs]} < 1 by the H_out formula",
+                                          DOC_FUNCTIONAL))
+    return window_from_dims(pairs, RULE, DOC_FUNCTIONAL)
+
+
+def documented_module(params: dict, conv: Conv) -> Documented:
+    padding, output_size = params["padding"], params["output_size"]
+    refusal = _check_padding(padding, DOC_MODULE)
+    if refusal:
+        return Documented(refusal=refusal)
+    pairs = []
+    for size, p, dim in zip(output_size, padding, conv.dims()):
+        smallest = dim.full - 2 * p
+        if not smallest <= size <= smallest + dim.s - 1 or size < 1:
+            return Documented(refusal=Refusal(
+                f"output_size={size} outside [{smallest}, {smallest + dim.s - 1}] (sizes that output_padding "
+                f"in [0, stride) can reach)", DOC_MODULE + " (forward(input, output_size))"))
+        pairs.append((p, size))
+    return window_from_dims(pairs, "c = padding; L = output_size", DOC_MODULE)
+
+
+def _draw_padding(draw: Drawer, conv: Conv) -> list[int]:
+    return [draw.integer(-1, dim.kd, "padding") for dim in conv.dims()]
+
+
+class _TorchSurface(Surface):
+    def _tensors(self, x, w, b, device):
+        import torch
+        dev = _device(device)
+        t = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
+        return t(x), t(w), (t(b) if b is not None else None)
+
+
+class Functional(_TorchSurface):
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        return {"padding": _draw_padding(draw, conv),
+                "output_padding": [draw.integer(0, max(dim.s, dim.d), "output_padding") for dim in conv.dims()]}
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_functional(params, conv)
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import torch.nn.functional as F
+        fn = getattr(F, f"conv_transpose{conv.rank}d")
+        tx, tw, tb = self._tensors(x, w, b, device)
+        y = fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
+               output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
+        return y.detach().cpu().numpy()
+
+    def snippet(self, params, conv, dtype, device):
+        return dedent(f"""
+            import torch
+            t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r})
+            y = torch.nn.functional.conv_transpose{conv.rank}d(
+                t(x), t(w), t(b), stride={conv.stride}, padding={tuple(params['padding'])},
+                output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation},
+            ).cpu().numpy()
+        """)
+
+
+class Module(_TorchSurface):
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        padding = _draw_padding(draw, conv)
+        sizes = [draw.integer(dim.full - 2 * p - 1, dim.full - 2 * p + dim.s, "output_size")
+                 for dim, p in zip(conv.dims(), padding)]
+        return {"padding": padding, "output_size": sizes}
+
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        return documented_module(params, conv)
+
+    def _module(self, conv, params, dtype, device):
+        import torch
+        cls = getattr(torch.nn, f"ConvTranspose{conv.rank}d")
+        return cls(conv.c_in, conv.c_out, conv.kernel, stride=conv.stride, padding=tuple(params["padding"]),
+                   groups=conv.groups, bias=conv.bias, dilation=conv.dilation,
+                   device=_device(device), dtype=getattr(torch, dtype))
+
+    def run(self, x, w, b, params, conv, dtype, device):
+        import torch
+        tx, tw, tb = self._tensors(x, w, b, device)
+        with torch.no_grad():
+            m = self._module(conv, params, dtype, device)
+            m.weight.copy_(tw)
+            if tb is not None:
+                m.bias.copy_(tb)
+            y = m(tx, output_size=list(params["output_size"]))
+        return y.detach().cpu().numpy()
+
+    def snippet(self, params, conv, dtype, device):
+        return dedent(f"""
+            import torch
+            m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},
+                padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, dilation={conv.dilation},
+                device={_device(device)!r}, dtype=torch.{dtype})
+            with torch.no_grad():
+                m.weight.copy_(torch.from_numpy(w))
+                if b is not None: m.bias.copy_(torch.from_numpy(b))
+                y = m(torch.from_numpy(x).to({_device(device)!r}), output_size={list(params['output_size'])}).cpu().numpy()
+        """)
+
+
+def load() -> Adapter:
+    try:
+        import torch
+    except ImportError as exc:
+        raise FrameworkUnavailable(f"torch is not installed ({exc})") from None
+    devices = [Device("cpu", "cpu", "torch CPU")]
+    if torch.cuda.is_available():
+        for n in range(torch.cuda.device_count()):
+            devices.append(Device(f"gpu:{n}", "gpu", torch.cuda.get_device_name(n)))
+    common = dict(framework="torch", groups=True, bias=True)
+    return Adapter(
+        name="torch", version=torch.__version__, devices=devices,
+        surfaces=[
+            Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL, **common),
+            Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, **common),
+        ])

@@ -1,0 +1,116 @@
+"""Run one case on one surface and classify the outcome against the documented semantics.
+
+A case is (surface, conv, the surface's params, dtype, device, seed). Inputs come from the seed, so every
+outcome can be re-created by the ten-line `reproducer`. A framework exception is an outcome, never a crash
+of the suite: it is compared with the documented refusal.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from .compare import Comparison, compare
+from .spec import Conv, Problem
+from .surface import Documented, Surface
+
+NUMPY_DTYPES = {"float16": "float16", "float32": "float32", "float64": "float64"}
+
+
+@dataclass(frozen=True)
+class Case:
+    conv: Conv
+    params: dict
+    dtype: str = "float32"
+    device: str = "cpu"
+    seed: int = 0
+
+    def describe(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.conv} {self.dtype} | {params} | device={self.device} seed={self.seed}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: str                       # "pass", "refused" (as documented) or "divergence"
+    kind: str | None                   # divergence kind, None when not a divergence
+    documented: Documented
+    comparison: Comparison | None = None
+    error: str | None = None           # "ExceptionClass: first line of message"
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict != "divergence"
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.comparison is None else self.comparison.ratio
+
+
+def make_inputs(conv: Conv, dtype: str, seed: int):
+    """x, w, b in canonical layout, standard normal from `seed`, rounded to `dtype` (the reproducer does the same)."""
+    rng = np.random.default_rng(seed)
+    np_dtype = NUMPY_DTYPES[dtype]
+    x = rng.standard_normal(conv.input_shape).astype(np_dtype)
+    w = rng.standard_normal(conv.kernel_shape).astype(np_dtype)
+    b = rng.standard_normal(conv.c_out).astype(np_dtype) if conv.bias else None
+    return x, w, b
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
+_WRAPPER_LINES = ("Exception encountered when calling", "Arguments received by", "•")
+
+
+def _exception_text(exc: BaseException) -> str:
+    """'ExceptionClass: the informative line'. Drops what frameworks wrap around the message: ANSI colours,
+    TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame."""
+    text = _TF_NODE.sub("", _ANSI.sub("", str(exc)))
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    informative = [ln for ln in lines if not ln.startswith(_WRAPPER_LINES)]
+    first = (informative or lines or [""])[0]
+    return f"{type(exc).__name__}: {first}"[:500]
+
+
+def run_case(surface: Surface, case: Case) -> Outcome:
+    documented = surface.semantics(case.params, case.conv)
+    x, w, b = make_inputs(case.conv, case.dtype, case.seed)
+    try:
+        y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
+    except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome to classify
+        error = _exception_text(exc)
+        if documented.refused:
+            return Outcome("refused", None, documented, error=error, detail="refused, as documented")
+        return Outcome("divergence", "error-vs-result", documented, error=error,
+                       detail=f"the docs accept this call ({documented.window}); the framework raised it\n"
+                       + "".join(traceback.format_exception_only(exc)).strip()[-800:])
+    if documented.refused:
+        return Outcome("divergence", "error-vs-result", documented,
+                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}")
+    comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype))
+    if comparison.kind == "pass":
+        return Outcome("pass", None, documented, comparison)
+    return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe())
+
+
+def reproducer(surface: Surface, case: Case, version: str = "") -> str:
+    """A self-contained script re-creating the case's inputs and call, printing the shape it got."""
+    conv = case.conv
+    documented = surface.semantics(case.params, case.conv)
+    expect = (f"refused ({documented.refusal.reason})" if documented.refused
+              else f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}")
+    lines = [
+        f"# {surface.id} {version} on {case.device}, {case.dtype}; documented: {expect}",
+        "import numpy as np",
+        f"rng = np.random.default_rng({case.seed})",
+        f"x = rng.standard_normal({conv.input_shape}).astype({case.dtype!r})  # (N, C_in, *spatial)",
+        f"w = rng.standard_normal({conv.kernel_shape}).astype({case.dtype!r})  # (C_in, C_out/groups, *k), no flip",
+        f"b = rng.standard_normal({conv.c_out}).astype({case.dtype!r})" if conv.bias else "b = None",
+        surface.snippet(case.params, conv, case.dtype, case.device),
+        "print(y.shape)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,109 @@
+"""Turn one classified outcome into a record and a verdict: pass, expected divergence, or failure.
+
+A divergence fails the property unless an entry of the expected-divergences file (same surface, same kind,
+predicate true) covers it. Every case also notes which entries' predicates it matched, so the end-of-run
+summary can tell an expected divergence that stopped happening (XPASS) from one that still happens.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from dataclasses import dataclass
+
+from . import expectations as exp
+from .check import Case, Outcome, reproducer
+from .records import RecordWriter
+from .surface import Surface
+
+# which divergence kinds each property asserts on (the others are recorded, and asserted by their property)
+PROPERTY_KINDS = {
+    "shapes": ("shape", "crop"),
+    "values": ("value",),
+    "refusals": ("error-vs-result",),
+}
+
+
+class DivergenceError(AssertionError):
+    """A divergence the expected-divergences file does not cover; the message is the full report."""
+
+
+@dataclass
+class Judge:
+    expectations: list[exp.Expectation]
+    writer: RecordWriter | None
+    run_id: str
+    profile: str
+
+    def __repr__(self) -> str:   # Hypothesis prints fixtures of a failing example: keep it one line
+        return f"<Judge run {self.run_id}, {len(self.expectations)} expected divergences>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:   # Hypothesis's pretty-printer would expand the dataclass
+        printer.text(repr(self))
+
+    def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
+              final: bool = True) -> None:
+        ns = exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version)
+        matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
+        expected = None
+        if outcome.verdict == "divergence":
+            expected = next((e for e in matched if e.kind == outcome.kind), None)
+        asserted = outcome.kind in PROPERTY_KINDS[prop]
+        status = ("pass" if outcome.verdict != "divergence"
+                  else "expected" if expected else "divergence" if asserted else "other")
+        if self.writer is not None:
+            self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final))
+        if status == "divergence":
+            raise DivergenceError(failure_message(prop, surface, version, case, outcome))
+
+    def _record(self, prop, surface, version, case, outcome, status, expected, matched, final) -> dict:
+        doc = outcome.documented
+        comparison = outcome.comparison
+        return {
+            "run_id": self.run_id, "time": time.time(), "profile": self.profile, "property": prop,
+            "framework": surface.framework, "version": version, "surface": surface.id, "device": case.device,
+            "dtype": case.dtype, "mode": "eager", "config": _conv_json(case), "params": case.params,
+            "seed": case.seed, "final": final,
+            "expected": ({"refusal": doc.refusal.reason, "doc": doc.refusal.doc} if doc.refused else
+                         {"crop": doc.window.crop, "length": doc.window.length, "rule": doc.rule, "doc": doc.doc}),
+            "actual": ({"error": outcome.error} if outcome.error else
+                       {"shape": comparison.actual_shape, "found_crop": comparison.found_crop} if comparison else
+                       {}),
+            "verdict": outcome.verdict, "kind": outcome.kind, "status": status,
+            "err_over_bound": None if comparison is None else _finite(comparison.ratio),
+            "expected_divergence": expected.id if expected else None,
+            "expectations_matched": [e.id for e in matched],
+            "detail": outcome.detail,
+            "reproducer": reproducer(surface, case, version) if outcome.verdict == "divergence" else None,
+        }
+
+
+def _finite(v: float):
+    return v if v == v and v not in (float("inf"), float("-inf")) else str(v)
+
+
+def _conv_json(case: Case) -> dict:
+    c = case.conv
+    return {"in_size": c.in_size, "kernel": c.kernel, "stride": c.stride, "dilation": c.dilation,
+            "batch": c.batch, "c_in": c.c_in, "c_out": c.c_out, "groups": c.groups, "bias": c.bias}
+
+
+def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome) -> str:
+    doc = outcome.documented
+    if outcome.error:
+        actual = "raised " + outcome.error
+    elif outcome.comparison:
+        actual = outcome.comparison.describe()
+    else:
+        actual = outcome.detail
+    return "\n".join([
+        f"{outcome.kind} divergence on {surface.id} ({surface.framework} {version}), property '{prop}'",
+        f"  config:    {case.conv} {case.dtype} on {case.device}",
+        f"  params:    {', '.join(f'{k}={v}' for k, v in case.params.items())}",
+        f"  expected:  {doc}",
+        f"  actual:    {actual}",
+        f"  verdict:   {outcome.detail.splitlines()[0] if outcome.detail else outcome.kind}",
+        "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
+        "  reproduce:",
+        textwrap.indent(reproducer(surface, case, version), "    "),
+    ])

@@ -1,0 +1,161 @@
+"""What an adapter provides for each API surface it wraps (see ../shared/DESIGN.md, "An adapter").
+
+A `Surface` states three things about one framework API:
+  1. `semantics(params, conv)`: the *documented* mapping from the API's own parameters and the input
+     geometry to the output window (c, L) per dimension, or to the documented refusal. A pure function
+     written from the framework's documentation, never by calling the framework.
+  2. `run(...)`: canonical NumPy arrays in, the framework's call, a canonical NumPy array out.
+  3. capabilities (ranks, dtypes, groups, bias, dilation) and `draw_params`, so strategies draw only what
+     the surface can express.
+
+`draw_params` receives a `Drawer` (integers, choices, booleans); the suites back it with Hypothesis, so
+adapters never import Hypothesis and the draws shrink well.
+"""
+
+from __future__ import annotations
+
+import abc
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from .spec import Conv, Dim, Window
+
+
+class Drawer(Protocol):
+    def integer(self, lo: int, hi: int, label: str) -> int: ...
+    def choice(self, options: Sequence[Any], label: str) -> Any: ...
+    def boolean(self, label: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The documented refusal of a configuration: why, and where the docs say so."""
+
+    reason: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Documented:
+    """The documented outcome of one call: a window, or a refusal; with the rule and its source."""
+
+    window: Window | None = None
+    refusal: Refusal | None = None
+    rule: str = ""
+    doc: str = ""
+
+    @property
+    def refused(self) -> bool:
+        return self.refusal is not None
+
+    def __str__(self) -> str:
+        if self.refusal:
+            return f"refused: {self.refusal.reason} [{self.refusal.doc}]"
+        return f"{self.window} via {self.rule} [{self.doc}]"
+
+
+def per_dim(conv: Conv, rule, *params: Sequence[Any]) -> list:
+    """Apply rule(dim, *param_for_that_dim) to each spatial dimension."""
+    return [rule(dim, *p) for dim, *p in zip(conv.dims(), *params)]
+
+
+def window_from_dims(pairs: Sequence[tuple[int, int]], rule: str, doc: str) -> Documented:
+    """Documented window from (c, L) per dimension; a length < 1 is reported by the caller as refusal."""
+    return Documented(window=Window(tuple(c for c, _ in pairs), tuple(n for _, n in pairs)), rule=rule, doc=doc)
+
+
+@dataclass
+class Device:
+    name: str          # what --device matches: "cpu", "gpu", "gpu:1"
+    kind: str          # "cpu" or "gpu"
+    model: str = ""    # human description from the framework
+
+
+@dataclass
+class Surface(abc.ABC):
+    """Base for one API surface. Subclasses implement draw_params, semantics, run and snippet."""
+
+    framework: str                    # e.g. "torch", "keras-jax"
+    name: str                         # e.g. "torch.nn.functional.conv_transpose{1,2,3}d"
+    doc: str                          # URL of the documentation the semantics follow
+    ranks: tuple[int, ...] = (1, 2, 3)
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    groups: bool = False
+    bias: bool = False
+    dilation: bool = True
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.framework}:{self.short_name}"
+
+    @property
+    def short_name(self) -> str:
+        return self.name
+
+    # -- each surface implements these ---------------------------------------------------------------
+    @abc.abstractmethod
+    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
+        """The API's own parameters for `conv` (JSON-serialisable), drawn to cover legal and illegal values."""
+
+    @abc.abstractmethod
+    def semantics(self, params: dict, conv: Conv) -> Documented:
+        """The documented window or refusal for these parameters; pure, from the docs (cite them)."""
+
+    @abc.abstractmethod
+    def run(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, params: dict, conv: Conv,
+            dtype: str, device: str) -> np.ndarray:
+        """Call the framework on canonical arrays (already of `dtype`); return the canonical-layout result."""
+
+    @abc.abstractmethod
+    def snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
+        """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout)."""
+
+    # -- shared ------------------------------------------------------------------------------------
+    def supports(self, conv: Conv, dtype: str) -> str | None:
+        """None if this surface can express `conv` in `dtype`, else the reason it cannot."""
+        if conv.rank not in self.ranks:
+            return f"{self.id} has no rank-{conv.rank} form"
+        if dtype not in self.dtypes:
+            return f"{self.id} does not take {dtype}"
+        if conv.groups > 1 and not self.groups:
+            return f"{self.id} has no groups parameter"
+        if conv.bias and not self.bias:
+            return f"{self.id} has no bias"
+        if max(conv.dilation) > 1 and not self.dilation:
+            return f"{self.id} has no dilation parameter"
+        return None
+
+
+def dims_of(conv: Conv) -> list[Dim]:
+    return conv.dims()
+
+
+def dedent(src: str) -> str:
+    return textwrap.dedent(src).strip("\n")
+
+
+class FrameworkUnavailable(Exception):
+    """The framework (or the asked device) is absent; the message is the one-line skip reason."""
+
+
+@dataclass
+class Adapter:
+    """One framework: its version, the devices it found, and the surfaces it wraps."""
+
+    name: str
+    version: str
+    devices: list[Device]
+    surfaces: list[Surface]
+    notes: str = ""
+
+    def device(self, name: str) -> Device:
+        for dev in self.devices:
+            if dev.name == name:
+                return dev
+        raise FrameworkUnavailable(
+            f"{self.name}: no device {name!r}; found: {', '.join(d.name for d in self.devices) or 'none'}")

@@ -1,0 +1,189 @@
+"""Root pytest plugin of the transposed-convolution conformance suite.
+
+Options (all also settable by environment variable, never by detecting CI):
+  --framework NAMES   comma list of tensorflow, keras, torch, jax (default: every one; absent ones skip)
+  --device NAME       cpu (default), gpu, all, or a device name such as gpu:1
+  --surface GLOB      only surfaces whose id matches (e.g. 'torch:*', '*conv_general_dilated*')
+  --expectations PATH expected-divergences data file (default suites/expected_divergences.toml)
+  --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl)
+  Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
+
+Parametrisation: every test that takes `target` runs once per (surface, device). A framework that cannot
+be imported yields one skipped test with the reason; it never raises.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).parent
+
+# -- Hypothesis profiles ------------------------------------------------------------------------------
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+               print_blob=True)
+settings.register_profile("dev", max_examples=25, **_common)
+settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_common)
+settings.register_profile("nightly", max_examples=2000, **_common)
+PROFILES = ("dev", "ci", "nightly")
+_env_profile = os.environ.get("CONFORMANCE_PROFILE", "dev")
+if _env_profile not in PROFILES:
+    raise pytest.UsageError(f"CONFORMANCE_PROFILE={_env_profile!r}: choose one of {', '.join(PROFILES)}")
+settings.load_profile(_env_profile)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("conformance")
+    group.addoption("--framework", default=os.environ.get("CONFORMANCE_FRAMEWORKS", ""),
+                    help="comma-separated frameworks to run (default: all)")
+    group.addoption("--device", default=os.environ.get("CONFORMANCE_DEVICE", "cpu"),
+                    help="cpu, gpu, all, or a device name such as gpu:1 (default cpu)")
+    group.addoption("--surface", default="*", help="glob on surface ids (default *)")
+    group.addoption("--expectations", default=str(ROOT / "suites" / "expected_divergences.toml"),
+                    help="expected-divergences TOML file")
+    group.addoption("--records", default=os.environ.get("CONFORMANCE_RECORDS", ""),
+                    help="records file (JSON lines); default reports/records/<run id>.jsonl")
+
+
+def _selected_frameworks(config) -> list[str]:
+    from adapters import FRAMEWORKS
+    raw = [n.strip() for n in config.getoption("--framework").split(",") if n.strip()]
+    unknown = [n for n in raw if n not in FRAMEWORKS]
+    if unknown:
+        raise pytest.UsageError(f"unknown framework(s) {', '.join(unknown)}; known: {', '.join(FRAMEWORKS)}")
+    return raw or list(FRAMEWORKS)
+
+
+def pytest_configure(config):
+    from conformance import expectations
+    from conformance.judge import Judge
+    from conformance.records import RecordWriter
+
+    config.addinivalue_line("markers", "framework(name): test needs this framework")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistRunId(), "conformance-xdist-run-id")
+    if hasattr(config, "workerinput"):          # pytest-xdist worker: share the controller's run id
+        run_id = config.workerinput["conformance_run_id"]
+    else:
+        run_id = os.environ.get("CONFORMANCE_RUN_ID") or time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    config._conformance_run_id = run_id
+    frameworks = _selected_frameworks(config)
+    try:
+        expected = expectations.load(config.getoption("--expectations"))
+    except expectations.ExpectationsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    records = config.getoption("--records") or str(ROOT / "reports" / "records" / f"{run_id}.jsonl")
+    config._conformance = {
+        "frameworks": frameworks,
+        "expectations": expected,
+        "records": Path(records),
+        "judge": Judge(expected, RecordWriter(records, fresh=not hasattr(config, "workerinput")), run_id,
+                       config.getoption("hypothesis_profile", None) or _env_profile),
+    }
+
+
+class _XdistRunId:
+    """pytest-xdist hook (registered only when xdist is installed): hand the run id to workers, so every
+    worker appends to the one records file of the run."""
+
+    @staticmethod
+    def pytest_configure_node(node):
+        node.workerinput["conformance_run_id"] = node.config._conformance_run_id
+
+
+class Target(tuple):
+    """(surface, adapter, device) with a one-line repr, so Hypothesis's falsifying-example print stays short."""
+
+    def __new__(cls, surface, adapter, device):
+        return super().__new__(cls, (surface, adapter, device))
+
+    def __repr__(self) -> str:
+        return f"<{self[0].id} {self[1].version} on {self[2]}>"
+
+
+def _targets(config):
+    """(surface, adapter, device) triples for the selected frameworks, or skip reasons."""
+    from adapters import load
+    from conformance.surface import FrameworkUnavailable
+
+    device_opt = config.getoption("--device")
+    surface_glob = config.getoption("--surface")
+    out = []
+    for name in config._conformance["frameworks"]:
+        try:
+            adapter = load(name)
+        except FrameworkUnavailable as exc:
+            out.append(pytest.param(None, id=f"{name}-unavailable",
+                                    marks=pytest.mark.skip(reason=f"{name} unavailable: {exc}")))
+            continue
+        if device_opt == "all":
+            devices = [d.name for d in adapter.devices]
+        elif device_opt == "gpu":
+            devices = [d.name for d in adapter.devices if d.kind == "gpu"]
+        else:
+            devices = [d.name for d in adapter.devices if d.name == device_opt]
+        if not devices:
+            found = ", ".join(d.name for d in adapter.devices)
+            raise pytest.UsageError(f"--device {device_opt}: {adapter.name} found no such device (found: {found})")
+        for surface in adapter.surfaces:
+            if not fnmatch.fnmatchcase(surface.id, surface_glob):
+                continue
+            for dev in devices:
+                out.append(pytest.param(Target(surface, adapter, dev), id=f"{surface.id}@{dev}"))
+    if not out:
+        raise pytest.UsageError(f"--surface {surface_glob!r} matches no surface of {config._conformance['frameworks']}")
+    return out
+
+
+def pytest_generate_tests(metafunc):
+    if "target" in metafunc.fixturenames:
+        config = metafunc.config
+        if not hasattr(config, "_conformance_targets"):
+            config._conformance_targets = _targets(config)
+        metafunc.parametrize("target", config._conformance_targets)
+
+
+@pytest.fixture(scope="session")
+def judge(pytestconfig):
+    return pytestconfig._conformance["judge"]
+
+
+def pytest_report_header(config):
+    from adapters import load
+    from conformance.surface import FrameworkUnavailable
+
+    lines = [f"conformance: run {config._conformance_run_id}, records -> {config._conformance['records']}"]
+    for name in config._conformance["frameworks"]:
+        try:
+            a = load(name)
+            lines.append(f"  {a.name} {a.version}; devices: {', '.join(f'{d.name} ({d.model})' for d in a.devices)}; "
+                         f"surfaces: {', '.join(s.short_name for s in a.surfaces)}")
+        except FrameworkUnavailable as exc:
+            lines.append(f"  {name}: unavailable ({exc})")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if hasattr(config, "workerinput") or not hasattr(config, "_conformance"):
+        return
+    from conformance import records
+    from conformance.summary import summarize
+
+    path = config._conformance["records"]
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    text = summarize(records.read(path), config._conformance["expectations"])
+    terminalreporter.write_sep("=", "conformance")
+    terminalreporter.write_line(text)
+    terminalreporter.write_line(f"records: {path}")
+
+
+def pytest_unconfigure(config):
+    state = getattr(config, "_conformance", None)
+    if state and state["judge"].writer is not None:
+        state["judge"].writer.close()

@@ -1,0 +1,30 @@
+"""Run the conformance plugin in a child pytest against the fake adapter (see fake_adapter.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class PluginRun:
+    returncode: int
+    output: str
+    records: Path
+
+
+def run_plugin(tmp_path: Path, *args: str, mutation: str = "none", profile: str = "ci",
+               env: dict | None = None) -> PluginRun:
+    records = tmp_path / "records.jsonl"
+    child_env = {**os.environ, "CONFORMANCE_ADAPTERS": "fake=tests.fake_adapter", "FAKE_MUTATION": mutation,
+                 "CONFORMANCE_PROFILE": profile, "PYTHONPATH": str(ROOT), **(env or {})}
+    child_env.pop("CONFORMANCE_FRAMEWORKS", None)
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "suites"), "-p", "no:cacheprovider", "-q",
+           "--framework", "fake", "--records", str(records), *args]
+    proc = subprocess.run(cmd, cwd=ROOT, env=child_env, capture_output=True, text=True, timeout=600)
+    return PluginRun(proc.returncode, proc.stdout + proc.stderr, records)
