@@ -20,15 +20,16 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 ROOT = Path(__file__).parent
 
 # -- Hypothesis profiles ------------------------------------------------------------------------------
+# no "explain" phase: its line-coverage notes point into the suite's own code, not at the framework's behaviour
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-               print_blob=True)
+               print_blob=True, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink])
 settings.register_profile("dev", max_examples=25, **_common)
-settings.register_profile("ci", max_examples=60, derandomize=True, database=None, **_common)
+settings.register_profile("ci", max_examples=150, derandomize=True, database=None, **_common)
 settings.register_profile("nightly", max_examples=2000, **_common)
 PROFILES = ("dev", "ci", "nightly")
 _env_profile = os.environ.get("CONFORMANCE_PROFILE", "dev")

@@ -35,7 +35,8 @@ conv_general_dilated(window_strides=1, lhs_dilation=stride, rhs_dilation=dilatio
     c = k'-1-lo with lo = (k'-1)//2 ('SAME') or k'-1-(k'-1)//2 ('SAME_LOWER'); 'VALID': c = k'-1, L = D-k'+1.
 Both: XLA documents negative padding as removing elements ("the amount of padding can be negative"), so
 negative pads are in the domain; and XLA counts window positions, so a formula length below 0 is an empty
-dimension (L = 0), not an error. Nothing in the window arithmetic is refused.
+dimension (L = 0), not an error. Refused: pads that remove more than the whole stride-dilated input (a
+negative-size padded base is not a shape).
 `precision=None` is "the default precision for the backend" (which may be reduced on GPUs); 'highest'
 asks for full precision. It does not change the window.
 """
@@ -50,12 +51,25 @@ DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transp
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
 DOC_PADTYPE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.padtype_to_pads.html"
 DOC_XLA = "https://openxla.org/xla/operation_semantics#conv_convolution"
+DOC_XLA_PAD = "https://openxla.org/xla/operation_semantics#pad"
 SPATIAL = {1: "H", 2: "HW", 3: "DHW"}
 LAYOUTS = ("channels_first", "channels_last")
 PRECISIONS = (None, "highest")
 
 
 # -- documented semantics (pure) -------------------------------------------------------------------------
+def _negative_base(conv: Conv, pads) -> Documented | None:
+    """Negative pads remove elements (XLA Pad); removing more than the dilated input D = (i-1)s+1 has leaves a
+    negative-size padded base, which is not a shape: refused."""
+    for dim, (lo, hi) in zip(conv.dims(), pads):
+        base = (dim.i - 1) * dim.s + 1
+        if base + lo + hi < 0:
+            return Documented(refusal=Refusal(
+                f"pads ({lo}, {hi}) remove more than the {base} elements of the stride-dilated input",
+                DOC_XLA_PAD))
+    return None
+
+
 def _windows(pairs, rule: str, doc: str) -> Documented:
     """XLA Conv computes one output per position of the window in the padded (dilated) base: a window that
     does not fit gives zero positions, an empty dimension, never an error. So a length below 0 by the
@@ -84,9 +98,18 @@ def documented_conv_transpose(params: dict, conv: Conv) -> Documented:
     elif consistent:
         pairs = [(lo, dim.full - lo - hi) for dim, (lo, hi) in zip(conv.dims(), padding)]
         rule = "forward-conv pads (use_consistent_padding=True): c = p_lo; L = F - p_lo - p_hi"
+        # the same window as pads (k'-1-p_lo, k'-1-p_hi - (F - D - k' + 1)) of the dilated input
+        transposed = [(dim.kd - 1 - lo, n - ((dim.i - 1) * dim.s + 1) + dim.kd - 1 - (dim.kd - 1 - lo))
+                      for dim, (lo, _), (_, n) in zip(conv.dims(), padding, pairs)]
+        refused = _negative_base(conv, transposed)
+        if refused:
+            return refused
     else:
         pairs = _transposed_pads(conv, padding)
         rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
+        refused = _negative_base(conv, padding)
+        if refused:
+            return refused
     return _windows(pairs, rule, DOC_TRANSPOSE)
 
 
@@ -102,6 +125,9 @@ def documented_conv_general_dilated(params: dict, conv: Conv) -> Documented:
         rule = f"{padding!r} resolved by padtype_to_pads on the dilated input, window k', stride 1"
         doc = DOC_GENERAL + " (padding); " + DOC_PADTYPE
     else:
+        refused = _negative_base(conv, padding)
+        if refused:
+            return refused
         pairs = _transposed_pads(conv, padding)
         rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
         doc = DOC_GENERAL

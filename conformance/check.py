@@ -7,13 +7,16 @@ of the suite: it is compared with the documented refusal.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
 from .compare import Comparison, compare
+from .isolate import run_isolated
 from .spec import Conv, Problem
 from .surface import Documented, Surface
 
@@ -40,7 +43,8 @@ class Outcome:
     documented: Documented
     comparison: Comparison | None = None
     error: str | None = None           # "ExceptionClass: first line of message"
-    detail: str = ""
+    detail: str = ""                   # why this verdict
+    observed: str = ""                 # what came out, in one line
 
     @property
     def ok(self) -> bool:
@@ -66,35 +70,71 @@ _TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 _WRAPPER_LINES = ("Exception encountered when calling", "Arguments received by", "•")
 
 
-def _exception_text(exc: BaseException) -> str:
+def _format_error(type_name: str, message: str) -> str:
     """'ExceptionClass: the informative line'. Drops what frameworks wrap around the message: ANSI colours,
     TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame."""
-    text = _TF_NODE.sub("", _ANSI.sub("", str(exc)))
+    text = _TF_NODE.sub("", _ANSI.sub("", message))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     informative = [ln for ln in lines if not ln.startswith(_WRAPPER_LINES)]
     first = (informative or lines or [""])[0]
-    return f"{type(exc).__name__}: {first}"[:500]
+    return f"{type_name}: {first}"[:500]
 
 
-def run_case(surface: Surface, case: Case) -> Outcome:
+def _exception_text(exc: BaseException) -> str:
+    return _format_error(type(exc).__name__, str(exc))
+
+
+def run_case(surface: Surface, case: Case, isolate: bool = False) -> Outcome:
+    """Run and classify one case; `isolate` runs the call in a child process (conformance.isolate)."""
+    if os.environ.get("CONFORMANCE_TRACE"):
+        # the case about to run, flushed first: when a framework aborts the process, this line names the culprit
+        sys.stderr.write(f"conformance: running {surface.id}: {case.describe()}\n")
+        sys.stderr.flush()
     documented = surface.semantics(case.params, case.conv)
     x, w, b = make_inputs(case.conv, case.dtype, case.seed)
+    if isolate:
+        return _run_isolated(surface, case, documented, x, w, b)
     try:
         y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
     except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome to classify
-        error = _exception_text(exc)
-        if documented.refused:
-            return Outcome("refused", None, documented, error=error, detail="refused, as documented")
-        return Outcome("divergence", "error-vs-result", documented, error=error,
-                       detail=f"the docs accept this call ({documented.window}); the framework raised it\n"
-                       + "".join(traceback.format_exception_only(exc)).strip()[-800:])
+        return _raised(documented, _exception_text(exc),
+                       "".join(traceback.format_exception_only(exc)).strip()[-800:])
+    return _returned(documented, y, case, x, w, b)
+
+
+def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b) -> Outcome:
+    got = run_isolated(reproducer(surface, case))
+    if got.crash:
+        return Outcome("divergence", "crash", documented, error=got.crash,
+                       detail=f"the process making the call died ({got.crash}); last lines of its stderr:\n"
+                              + got.stderr_tail, observed=f"process {got.crash}")
+    if got.error_type:
+        text = _format_error(got.error_type, got.error_message)
+        return _raised(documented, text, text)
+    return _returned(documented, got.y, case, x, w, b)
+
+
+def _raised(documented: Documented, error: str, full: str) -> Outcome:
+    observed = "raised " + error
+    if documented.refused:
+        return Outcome("refused", None, documented, error=error, detail="refused, as documented",
+                       observed=observed)
+    return Outcome("divergence", "error-vs-result", documented, error=error,
+                   detail=f"the docs accept this call ({documented.window}); the framework raised it\n" + full,
+                   observed=observed)
+
+
+def _returned(documented: Documented, y, case: Case, x, w, b) -> Outcome:
+    y = np.asarray(y)
     if documented.refused:
         return Outcome("divergence", "error-vs-result", documented,
-                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}")
+                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}",
+                       observed=f"returned shape {tuple(y.shape)}")
     comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype))
     if comparison.kind == "pass":
-        return Outcome("pass", None, documented, comparison)
-    return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe())
+        return Outcome("pass", None, documented, comparison, observed=comparison.describe())
+    return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe(),
+                   observed=comparison.describe())
 
 
 def reproducer(surface: Surface, case: Case, version: str = "") -> str:

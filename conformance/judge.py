@@ -16,11 +16,13 @@ from .check import Case, Outcome, reproducer
 from .records import RecordWriter
 from .surface import Surface
 
-# which divergence kinds each property asserts on (the others are recorded, and asserted by their property)
+# which divergence kinds each property fails on. A refusal mismatch makes the shape and the values uncheckable,
+# so every property fails on it; a wrong shape or crop makes the values uncheckable. What a property sees and
+# does not assert (a value error seen by test_refusals) is recorded as "other" and asserted where it belongs.
 PROPERTY_KINDS = {
-    "shapes": ("shape", "crop"),
-    "values": ("value",),
-    "refusals": ("error-vs-result",),
+    "shapes": ("shape", "crop", "error-vs-result", "crash"),
+    "values": ("value", "shape", "crop", "error-vs-result", "crash"),
+    "refusals": ("error-vs-result", "crash"),
 }
 
 
@@ -41,9 +43,19 @@ class Judge:
     def _repr_pretty_(self, printer, cycle) -> None:   # Hypothesis's pretty-printer would expand the dataclass
         printer.text(repr(self))
 
+    def _namespace(self, surface: Surface, version: str, case: Case) -> dict:
+        documented = surface.semantics(case.params, case.conv)
+        return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
+                                  documented.window)
+
+    def isolates(self, surface: Surface, version: str, case: Case) -> bool:
+        """True when an expected `crash` entry covers the case: it must run in a child process."""
+        ns = self._namespace(surface, version, case)
+        return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
+
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
               final: bool = True) -> None:
-        ns = exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version)
+        ns = self._namespace(surface, version, case)
         matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
         expected = None
         if outcome.verdict == "divergence":
@@ -90,19 +102,14 @@ def _conv_json(case: Case) -> dict:
 
 def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome) -> str:
     doc = outcome.documented
-    if outcome.error:
-        actual = "raised " + outcome.error
-    elif outcome.comparison:
-        actual = outcome.comparison.describe()
-    else:
-        actual = outcome.detail
+    verdict = outcome.detail.splitlines()[0] if outcome.detail else ""
     return "\n".join([
         f"{outcome.kind} divergence on {surface.id} ({surface.framework} {version}), property '{prop}'",
         f"  config:    {case.conv} {case.dtype} on {case.device}",
         f"  params:    {', '.join(f'{k}={v}' for k, v in case.params.items())}",
         f"  expected:  {doc}",
-        f"  actual:    {actual}",
-        f"  verdict:   {outcome.detail.splitlines()[0] if outcome.detail else outcome.kind}",
+        f"  actual:    {outcome.observed}",
+        *([f"  verdict:   {verdict}"] if verdict and verdict != outcome.observed else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
         textwrap.indent(reproducer(surface, case, version), "    "),

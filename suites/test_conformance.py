@@ -3,6 +3,7 @@
   test_shapes    the output length is the documented L, and the values sit at the documented crop c
   test_values    the values at the documented window are within the per-element error bound
   test_refusals  a configuration the docs refuse raises; one they allow does not
+  test_reproducer_replays_the_call   the reproducer in every failure message re-creates the call exactly
 
 The surface and device parameters come from the root conftest.py (one test per surface and device).
 Each property asserts its own divergence kinds; every case is recorded whatever its outcome.
@@ -10,10 +11,15 @@ Each property asserts its own divergence kinds; every case is recorded whatever 
 
 from __future__ import annotations
 
-from hypothesis import given
+import contextlib
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.check import Case, run_case
+from conformance.check import Case, make_inputs, reproducer, run_case
 from suites.strategies import HypothesisDrawer, convs, seeds
 
 SHAPE_DTYPE = "float32"
@@ -25,7 +31,7 @@ def _check(prop, target, judge, data, dtypes):
     dtype = data.draw(st.sampled_from([d for d in dtypes if d in surface.dtypes]), label="dtype")
     params = surface.draw_params(HypothesisDrawer(data), conv)
     case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    outcome = run_case(surface, case)
+    outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case))
     judge.judge(prop, surface, adapter.version, case, outcome, final=_is_final())
 
 
@@ -51,3 +57,30 @@ def test_values(target, judge, data):
 @given(data=st.data())
 def test_refusals(target, judge, data):
     _check("refusals", target, judge, data, [SHAPE_DTYPE])
+
+
+@settings(max_examples=20)
+@given(data=st.data())
+def test_reproducer_replays_the_call(target, judge, data):
+    """The reproducer printed with every failure re-creates the same inputs and call: running it gives the same
+    array as the suite's own call (or raises the same exception class)."""
+    surface, adapter, device = target
+    conv = data.draw(convs(surface), label="conv")
+    params = surface.draw_params(HypothesisDrawer(data), conv)
+    case = Case(conv, params, SHAPE_DTYPE, device, data.draw(seeds(), label="seed"))
+    if judge.isolates(surface, adapter.version, case):
+        return   # a known process-killing call: the properties above run its reproducer in a child process
+    x, w, b = make_inputs(conv, case.dtype, case.seed)
+    script = reproducer(surface, case, adapter.version)
+    namespace: dict = {}
+    try:
+        direct = surface.run(x, w, b, params, conv, case.dtype, device)
+    except Exception as exc:  # noqa: BLE001 - the reproducer must raise the same class
+        with pytest.raises(type(exc)), contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(script, "<reproducer>", "exec"), namespace)  # noqa: S102 - our generated script
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(script, "<reproducer>", "exec"), namespace)  # noqa: S102
+    replay = np.asarray(namespace["y"])
+    assert replay.shape == direct.shape and np.array_equal(replay, direct, equal_nan=True), (
+        f"{surface.id}: {case.describe()}\nthe reproducer's y differs from the suite's call:\n{script}")

@@ -12,6 +12,8 @@ FAKE_MUTATION selects a deliberate bug, so the self-tests can check that the sui
   refuse-valid        raises on stride 3 (a documented, valid configuration)
   wrong-values        adds 1e-3 to one output element
   short-output        drops the last output element of the last dimension
+  abort-on-stride-3   os.abort() (SIGABRT) on stride 3, like a framework's failed C++ check
+  segfault-on-stride-3  reads address 0 (SIGSEGV) on stride 3
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, grou
     rank = x.ndim - 2
     if mutation == "refuse-valid" and 3 in stride:
         raise ValueError("fake: stride 3 is not implemented")
+    if mutation == "abort-on-stride-3" and 3 in stride:
+        os.abort()
+    if mutation == "segfault-on-stride-3" and 3 in stride:
+        import ctypes
+        ctypes.string_at(0)
     if any(op >= s for op, s in zip(output_padding, stride)) and mutation != "swallow-refusal":
         raise ValueError("fake: output_padding must be smaller than stride")
     if min(padding) < 0:

@@ -129,3 +129,25 @@ def test_records_survive_xdist_workers(tmp_path):
     assert {r["property"] for r in recs} == {"shapes", "values", "refusals"}
     for line in run.records.read_text().splitlines():
         json.loads(line)   # no interleaved lines
+
+
+@pytest.mark.parametrize("mutation, signal_name", [("abort-on-stride-3", "SIGABRT"),
+                                                   ("segfault-on-stride-3", "SIGSEGV")])
+def test_a_flagged_crashing_call_runs_in_a_child_and_is_recorded(tmp_path, mutation, signal_name):
+    expectations = tmp_path / "expected.toml"
+    expectations.write_text('''
+[[divergence]]
+id = "fake-dies-on-stride-3"
+surface = "fake:*"
+when = "3 in stride"
+kind = "crash"
+reason = "the fake kills its process on stride 3"
+''')
+    # dev profile, fixed seed: every flagged case spawns a child process, so keep the example count small
+    run = run_plugin(tmp_path, "--expectations", str(expectations), "--hypothesis-seed=3", mutation=mutation,
+                     profile="dev")
+    assert run.returncode == 0, run.output
+    crashes = [r for r in records_mod.read(run.records) if r["kind"] == "crash"]
+    assert crashes, "no stride-3 case was drawn"
+    assert all(r["status"] == "expected" and signal_name in r["actual"]["error"] for r in crashes), crashes[0]
+    assert "fake-dies-on-stride-3 (crash," in run.output

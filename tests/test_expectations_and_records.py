@@ -1,0 +1,113 @@
+"""The expected-divergences file is validated on load; records survive truncation and refuse unknown schemas."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from conformance import expectations, records
+from conformance.spec import Conv
+
+ROOT = Path(__file__).resolve().parents[1]
+CONV = Conv((3,), (2,), (2,), (1,), batch=2, c_in=2, c_out=4, groups=2)
+
+ENTRY = '''
+[[divergence]]
+id = "{id}"
+surface = "torch:*"
+when = "{when}"
+kind = "{kind}"
+reason = "because"
+'''
+
+
+def test_the_shipped_file_loads_and_every_entry_has_a_reason_and_first_seen():
+    entries = expectations.load(ROOT / "suites" / "expected_divergences.toml")
+    assert entries, "no expected divergences: every framework matches its docs?"
+    for e in entries:
+        assert len(e.reason) > 40 and e.first_seen, e.id
+        assert e.link == "" or e.link.startswith("https://"), e.id
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[[divergence]]\nid = 'x'\n", "missing field(s)"),
+    (ENTRY.format(id="x", when="True", kind="crop") + "colour = 'red'\n", "unknown field(s) ['colour']"),
+    (ENTRY.format(id="x", when="True", kind="wobble"), "kind 'wobble' not one of"),
+    (ENTRY.format(id="x", when="True", kind="crop") + ENTRY.format(id="x", when="True", kind="crop"),
+     "duplicate id"),
+    (ENTRY.format(id="x", when="stride[0] ==", kind="crop"), "`when` is not an expression"),
+    (ENTRY.format(id="x", when="__import__('os')", kind="crop"), "may only call"),
+    (ENTRY.format(id="x", when="stride.count(1)", kind="crop"), "may only call any, all"),
+    (ENTRY.format(id="x", when="lambda: 1", kind="crop"), "may not use Lambda"),
+    ("[[divergence]\n", "not valid TOML"),
+    ("[other]\nx = 1\n", "unknown top-level key"),
+])
+def test_malformed_entries_are_refused_with_the_entry_named(text, message):
+    with pytest.raises(expectations.ExpectationsError, match=None) as info:
+        expectations.parse(text, "expected.toml")
+    assert message in str(info.value), str(info.value)
+
+
+def test_predicates_see_the_case_and_the_surface_parameters():
+    [entry] = expectations.parse(ENTRY.format(
+        id="x", kind="crop", when="groups == 2 and all(op < s for op, s in zip(output_padding, stride)) "
+                                   "and full == (6,) and kd == (2,)"))
+    ns = expectations.case_namespace(CONV, {"output_padding": [1]}, "float32", "cpu")
+    assert entry.matches(ns)
+    assert not entry.matches(expectations.case_namespace(CONV, {"output_padding": [2]}, "float32", "cpu"))
+    assert entry.applies_to("torch:anything") and not entry.applies_to("jax:x")
+
+
+def test_a_predicate_naming_a_missing_parameter_is_an_error_not_a_silent_miss():
+    [entry] = expectations.parse(ENTRY.format(id="typo", kind="crop", when="output_pading[0] == 1"))
+    with pytest.raises(expectations.ExpectationsError, match="'output_pading'"):
+        entry.matches(expectations.case_namespace(CONV, {"output_padding": [1]}, "float32", "cpu"))
+
+
+def test_records_round_trip_and_a_truncated_last_line_keeps_the_rest(tmp_path):
+    path = tmp_path / "r.jsonl"
+    writer = records.RecordWriter(path)
+    for n in range(3):
+        writer.write({"n": n})
+    writer.close()
+    with path.open("a") as fh:
+        fh.write('{"schema": 1, "n": 3, "tru')        # a run killed mid-line
+    with pytest.warns(UserWarning, match="damaged record"):
+        got = records.read(path)
+    assert [r["n"] for r in got] == [0, 1, 2]
+
+
+def test_records_of_an_unknown_schema_are_refused(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps({"schema": 99}) + "\n")
+    with pytest.raises(records.RecordsError, match="schema 99"):
+        records.read(path)
+
+
+def test_a_fresh_writer_replaces_the_old_file_and_creates_it_lazily(tmp_path):
+    path = tmp_path / "sub" / "r.jsonl"
+    records.RecordWriter(path).write({"old": True})
+    writer = records.RecordWriter(path, fresh=True)
+    assert not path.exists()
+    writer.write({"new": True})
+    assert [r.get("new") for r in records.read(path)] == [True]
+
+
+def _write_many(args):
+    path, worker = args
+    writer = records.RecordWriter(path)
+    for n in range(300):
+        writer.write({"worker": worker, "n": n, "pad": "x" * 3000})
+    writer.close()
+
+
+def test_concurrent_writers_never_interleave_lines(tmp_path):
+    path = tmp_path / "r.jsonl"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map(_write_many, [(str(path), w) for w in range(4)])
+    got = records.read(path)
+    assert len(got) == 1200
+    assert {(r["worker"], r["n"]) for r in got} == {(w, n) for w in range(4) for n in range(300)}
