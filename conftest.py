@@ -1,11 +1,12 @@
 """Root pytest plugin of the transposed-convolution conformance suite.
 
-Options (all also settable by environment variable, never by detecting CI):
-  --framework NAMES   comma list of tensorflow, keras, torch, jax (default: every one; absent ones skip)
-  --device NAME       cpu (default), gpu, all, or a device name such as gpu:1
+Options (the profile, frameworks, device and records also by environment variable; nothing detects CI):
+  --framework NAMES   comma list of tensorflow, keras, torch, jax (default: every one; absent ones skip);
+                      CONFORMANCE_FRAMEWORKS
+  --device NAME       cpu (default), gpu, all, or a device name such as gpu:1; CONFORMANCE_DEVICE
   --surface GLOB      only surfaces whose id matches (e.g. 'torch:*', '*conv_general_dilated*')
   --expectations PATH expected-divergences data file (default suites/expected_divergences.toml)
-  --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl)
+  --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl); CONFORMANCE_RECORDS
   Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
 
 Parametrisation: every test that takes `target` runs once per (surface, device). A framework that cannot
@@ -65,7 +66,6 @@ def pytest_configure(config):
     from conformance.judge import Judge
     from conformance.records import RecordWriter
 
-    config.addinivalue_line("markers", "framework(name): test needs this framework")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistRunId(), "conformance-xdist-run-id")
     if hasattr(config, "workerinput"):          # pytest-xdist worker: share the controller's run id

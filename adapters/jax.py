@@ -192,7 +192,8 @@ def _padding_arg(padding):
 
 
 def _x64_line(dtype: str) -> str:
-    return 'jax.config.update("jax_enable_x64", True)\n' if dtype == "float64" else ""
+    # without x64, JAX silently computes float64 arrays in float32
+    return 'jax.config.update("jax_enable_x64", True)' if dtype == "float64" else "pass  # float32: no x64 needed"
 
 
 # -- surfaces ----------------------------------------------------------------------------------------------
@@ -260,8 +261,9 @@ class ConvTranspose(_JaxSurface):
                    f".transpose({_rhs_perm(r, layout)})")
         prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
         kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
-        return _x64_line(dtype) + dedent(f"""
+        return dedent(f"""
             import jax, numpy as np
+            {_x64_line(dtype)}
             put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
             y = np.asarray(jax.lax.conv_transpose(put(x.transpose({_x_perm(r, layout)})), put({rhs}), {conv.stride},
                 {_padding_arg(params['padding'])!r}, rhs_dilation={conv.dilation},
@@ -300,8 +302,9 @@ class ConvGeneralDilated(_JaxSurface):
                f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
                f".transpose({_rhs_perm(r, layout)})")
         prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        return _x64_line(dtype) + dedent(f"""
+        return dedent(f"""
             import jax, numpy as np
+            {_x64_line(dtype)}
             put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
             y = np.asarray(jax.lax.conv_general_dilated(put(x.transpose({_x_perm(r, layout)})), put({rhs}),
                 {(1,) * r}, {_padding_arg(params['padding'])!r}, lhs_dilation={conv.stride}, rhs_dilation={conv.dilation},

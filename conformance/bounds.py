@@ -26,11 +26,6 @@ def accumulation_terms(problem: Problem) -> int:
     return problem.conv.terms_per_output + (1 if problem.conv.bias else 0)
 
 
-def growth_factor(problem: Problem) -> float:
-    """g in the bound: 2 * (n + 2), n the number of products per output element."""
-    return 2.0 * (accumulation_terms(problem) + 2)
-
-
 def bound_from_magnitude(magnitude: np.ndarray, terms: int, dtype: str) -> np.ndarray:
     """g * u * magnitude + tiny, with g = 2 * (terms + 2) and tiny = terms * the dtype's smallest normal."""
     return 2.0 * (terms + 2) * UNIT_ROUNDOFF[dtype] * magnitude + terms * SMALLEST_NORMAL[dtype]

@@ -140,11 +140,3 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length)
     return ns
-
-
-def find(expectations: list[Expectation], surface_id: str, kind: str | None, namespace: dict) -> Expectation | None:
-    """The first entry for this surface (and kind, if given) whose predicate holds for the case."""
-    for e in expectations:
-        if e.applies_to(surface_id) and (kind is None or e.kind == kind) and e.matches(namespace):
-            return e
-    return None

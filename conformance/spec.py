@@ -11,7 +11,6 @@ crop c and length L per dimension; `Problem` the two together. All are frozen, h
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,6 +165,3 @@ class Problem:
     @classmethod
     def from_json(cls, data: dict) -> "Problem":
         return cls(conv=Conv(**data["conv"]), window=Window(**data["window"]), dtype=data.get("dtype", "float32"))
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), sort_keys=True)

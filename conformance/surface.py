@@ -21,7 +21,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from .spec import Conv, Dim, Window
+from .spec import Conv, Window
 
 
 class Drawer(Protocol):
@@ -55,11 +55,6 @@ class Documented:
         if self.refusal:
             return f"refused: {self.refusal.reason} [{self.refusal.doc}]"
         return f"{self.window} via {self.rule} [{self.doc}]"
-
-
-def per_dim(conv: Conv, rule, *params: Sequence[Any]) -> list:
-    """Apply rule(dim, *param_for_that_dim) to each spatial dimension."""
-    return [rule(dim, *p) for dim, *p in zip(conv.dims(), *params)]
 
 
 def window_from_dims(pairs: Sequence[tuple[int, int]], rule: str, doc: str) -> Documented:
@@ -129,10 +124,6 @@ class Surface(abc.ABC):
         if max(conv.dilation) > 1 and not self.dilation:
             return f"{self.id} has no dilation parameter"
         return None
-
-
-def dims_of(conv: Conv) -> list[Dim]:
-    return conv.dims()
 
 
 def dedent(src: str) -> str:

@@ -67,7 +67,8 @@ def test_reproducer_replays_the_call(target, judge, data):
     surface, adapter, device = target
     conv = data.draw(convs(surface), label="conv")
     params = surface.draw_params(HypothesisDrawer(data), conv)
-    case = Case(conv, params, SHAPE_DTYPE, device, data.draw(seeds(), label="seed"))
+    dtype = data.draw(st.sampled_from(surface.dtypes), label="dtype")
+    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
     if judge.isolates(surface, adapter.version, case):
         return   # a known process-killing call: the properties above run its reproducer in a child process
     x, w, b = make_inputs(conv, case.dtype, case.seed)
