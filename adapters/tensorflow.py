@@ -25,10 +25,10 @@ and the tf.nn "Notes on padding", https://www.tensorflow.org/api_docs/python/tf/
   * dilations: "If set to k > 1, there will be k-1 skipped cells between each filter element"; no docstring
     restricts dilations by device, dtype or stride (only the batch/channel entries must be 1, which we never set).
   * filters: conv{1,2,3}d_transpose document `[*spatial, output_channels, in_channels]`; tf.nn.conv_transpose
-    documents `spatial_filter_shape + [in_channels, out_channels]`, but it forwards to the rank-specific
-    functions, and both are used here with the rank-specific layout (see the report on the docstring mismatch).
-    As the gradient of a (cross-correlation) convolution, no flip: canonical w (c_in, c_out, *k) is transposed
-    to (*k, c_out, c_in).
+    documents `spatial_filter_shape + [in_channels, out_channels]`. Each surface is called with the layout its
+    own docstring gives (the generic one's does not match what the op does: see expected_divergences.toml).
+    As the gradient of a (cross-correlation) convolution, no flip: canonical w (c_in, c_out, *k) is only
+    transposed.
 tf.nn has no groups and no bias parameter.
 """
 
@@ -149,13 +149,17 @@ def _draw(draw: Drawer, conv: Conv, explicit: bool) -> dict:
     return {"padding": padding, "output_shape": sizes, "data_format": fmt}
 
 
-def _layout(params: dict, conv: Conv):
-    """(input axes permutation, filter permutation, full output_shape, TF padding, output permutation)."""
+def _layout(params: dict, conv: Conv, filter_in_out: bool):
+    """(input axes permutation, filter permutation, full output_shape, TF padding, output permutation).
+
+    filter_in_out: the filter as tf.nn.conv_transpose documents it, spatial + [in_channels, out_channels];
+    otherwise as conv{1,2,3}d_transpose document it, spatial + [output_channels, in_channels]."""
     r = conv.rank
     first = params["data_format"].startswith("NC")
     sp = list(range(2, 2 + r))
     x_perm = [0, 1, *sp] if first else [0, *sp, 1]
-    w_perm = [*sp, 1, 0]                                   # (c_in, c_out, *k) -> (*k, c_out, c_in)
+    # canonical (c_in, c_out, *k) -> (*k, c_in, c_out) or (*k, c_out, c_in)
+    w_perm = [*sp, 0, 1] if filter_in_out else [*sp, 1, 0]
     out = [conv.batch, conv.c_out, *params["output_shape"]] if first else [conv.batch, *params["output_shape"],
                                                                           conv.c_out]
     y_perm = x_perm if first else [0, r + 1, *range(1, r + 1)]
@@ -167,6 +171,7 @@ def _layout(params: dict, conv: Conv):
 
 
 class _TFSurface(Surface):
+    filter_in_out = False   # the documented filter layout; see _layout
     @abc.abstractmethod
     def _fn_name(self, conv: Conv) -> str:
         """The tf.nn function this surface calls for `conv`'s rank."""
@@ -174,7 +179,7 @@ class _TFSurface(Surface):
     def run(self, x, w, b, params, conv, dtype, device):
         import numpy as np
         import tensorflow as tf
-        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
         fn = getattr(tf.nn, self._fn_name(conv))
         with tf.device(_tf_device(device)):
             y = fn(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)), out,
@@ -183,7 +188,7 @@ class _TFSurface(Surface):
         return np.transpose(y.numpy(), y_perm)
 
     def snippet(self, params, conv, dtype, device):
-        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
         return dedent(f"""
             import numpy as np, tensorflow as tf
             with tf.device({_tf_device(device)!r}):
@@ -194,6 +199,7 @@ class _TFSurface(Surface):
 
 
 class Generic(_TFSurface):
+    filter_in_out = True    # tf.nn.conv_transpose's docstring: spatial_filter_shape + [in_channels, out_channels]
     def _fn_name(self, conv):
         return "conv_transpose"
 
