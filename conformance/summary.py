@@ -16,6 +16,7 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
     distinct_new: dict[str, set] = defaultdict(set)
     expected_seen: Counter = Counter()
     matched_ok: Counter = Counter()
+    xpass_surfaces: dict[str, set] = defaultdict(set)
     for r in records:
         key = r["surface"]
         versions[key] = r.get("version", "")
@@ -29,6 +30,7 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
         if r["verdict"] != "divergence":
             for e in r.get("expectations_matched", []):
                 matched_ok[e] += 1
+                xpass_surfaces[e].add(key)
     lines = ["transposed-convolution conformance summary"]
     for surface, c in sorted(per_surface.items()):
         lines.append(f"  {surface} [{versions[surface]}]: {c['cases']} cases, {c['pass']} as documented, "
@@ -45,8 +47,9 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
     gone = xpassed(records, expectations)
     lines.append(f"expected divergences gone (XPASS): {len(gone)}")
     for e in gone:
-        lines.append(f"  XPASS {e.id}: {matched_ok[e.id]} matching cases behaved as documented; "
-                     f"update or remove the entry")
+        lines.append(f"  XPASS {e.id}: {matched_ok[e.id]} matching cases on "
+                     f"{', '.join(sorted(xpass_surfaces[e.id]))} behaved as documented and none diverged; "
+                     f"if that holds on every surface the entry names ({e.surface}), update or remove it")
     return "\n".join(lines)
 
 
