@@ -43,19 +43,19 @@ class Judge:
     def _repr_pretty_(self, printer, cycle) -> None:   # Hypothesis's pretty-printer would expand the dataclass
         printer.text(repr(self))
 
-    def _namespace(self, surface: Surface, version: str, case: Case) -> dict:
-        documented = surface.semantics(case.params, case.conv)
+    @staticmethod
+    def _namespace(surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
                                   documented.window)
 
     def isolates(self, surface: Surface, version: str, case: Case) -> bool:
         """True when an expected `crash` entry covers the case: it must run in a child process."""
-        ns = self._namespace(surface, version, case)
+        ns = self._namespace(surface, version, case, surface.semantics(case.params, case.conv))
         return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
 
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
               final: bool = True) -> None:
-        ns = self._namespace(surface, version, case)
+        ns = self._namespace(surface, version, case, outcome.documented)
         matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
         expected = None
         if outcome.verdict == "divergence":
