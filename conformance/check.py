@@ -7,9 +7,11 @@ of the suite: it is compared with the documented refusal.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -45,6 +47,7 @@ class Outcome:
     error: str | None = None           # "ExceptionClass: first line of message"
     detail: str = ""                   # why this verdict
     observed: str = ""                 # what came out, in one line
+    call_s: float | None = None        # wall seconds inside the bare framework call (surface.run), when run here
 
     @property
     def ok(self) -> bool:
@@ -94,12 +97,17 @@ def run_case(surface: Surface, case: Case, isolate: bool = False) -> Outcome:
     x, w, b = make_inputs(case.conv, case.dtype, case.seed)
     if isolate:
         return _run_isolated(surface, case, documented, x, w, b)
+    start = time.perf_counter()
     try:
         y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
     except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome to classify
-        return _raised(documented, _exception_text(exc),
-                       "".join(traceback.format_exception_only(exc)).strip()[-800:])
-    return _returned(documented, y, case, x, w, b)
+        call_s = time.perf_counter() - start
+        outcome = _raised(documented, _exception_text(exc),
+                          "".join(traceback.format_exception_only(exc)).strip()[-800:])
+    else:
+        call_s = time.perf_counter() - start
+        outcome = _returned(documented, y, case, x, w, b)
+    return dataclasses.replace(outcome, call_s=call_s)
 
 
 def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b) -> Outcome:

@@ -75,7 +75,7 @@ class Judge:
             "run_id": self.run_id, "time": time.time(), "profile": self.profile, "property": prop,
             "framework": surface.framework, "version": version, "surface": surface.id, "device": case.device,
             "dtype": case.dtype, "mode": "eager", "config": _conv_json(case), "params": case.params,
-            "seed": case.seed, "final": final,
+            "seed": case.seed, "final": final, "call_s": outcome.call_s,
             "expected": ({"refusal": doc.refusal.reason, "doc": doc.refusal.doc} if doc.refused else
                          {"crop": doc.window.crop, "length": doc.window.length, "rule": doc.rule, "doc": doc.doc}),
             "actual": ({"error": outcome.error} if outcome.error else
