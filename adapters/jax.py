@@ -43,9 +43,12 @@ asks for full precision. It does not change the window.
 
 from __future__ import annotations
 
+import os
+
+from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 dedent, window_from_dims)
+                                 Unexpressible, dedent, window_from_dims)
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
@@ -201,6 +204,55 @@ def _draw_pairs(draw: Drawer, conv: Conv) -> list[list[int]]:
     return [[draw.integer(-1, dim.kd, "pad_lo"), draw.integer(-1, dim.kd, "pad_hi")] for dim in conv.dims()]
 
 
+# -- portable intents (conformance.portable), spelled the way JAX users write them ---------------------------
+# conv_transpose takes 'SAME'/'VALID' or explicit pads of the stride-dilated input. Ports that need another
+# window use explicit pads: the 'SAME' pads JAX itself computes (jax/_src/lax/convolution.py,
+# _conv_transpose_padding: pad_len = k'+s-2, pad_a = k'-1 if s > k'-1 else ceil(pad_len/2)) adjusted at the end
+# for another size, and a PyTorch padding p as the well-known (k'-1-p, k'-1-p+output_padding).
+# conv_general_dilated has no transposed 'SAME', so its users write those same pads by hand.
+def jax_same_pads(dim) -> tuple[int, int]:
+    pad_len = dim.kd + dim.s - 2
+    pad_a = dim.kd - 1 if dim.s > dim.kd - 1 else -(-pad_len // 2)
+    return pad_a, pad_len - pad_a
+
+
+def _intent_pads(intent: str, dim) -> tuple[int, int]:
+    """Explicit (lo, hi) pads of the stride-dilated input for an intent."""
+    if intent in ("same", "exact-size", "same-output-padding"):
+        lo, hi = jax_same_pads(dim)                           # gives i*s
+        if intent == "exact-size":
+            hi -= dim.i * dim.s - exact_size_target(dim)
+        elif intent == "same-output-padding":                 # the size the Keras layer gives
+            hi += (dim.i - 1) * dim.s + dim.kd - 2 * (dim.kd // 2) + dim.s - 1 - dim.i * dim.s
+        return lo, hi
+    if intent == "valid":
+        return dim.kd - 1, dim.kd - 1
+    if intent == "torch-half-pad-output-padding":
+        p = (dim.kd - 1) // 2
+        return dim.kd - 1 - p, dim.kd - 1 - p + dim.s - 1
+    if intent == "torch-half-pad":
+        p = dim.kd // 2
+        return dim.kd - 1 - p, dim.kd - 1 - p
+    if intent == "explicit-asymmetric":
+        lo, hi = asymmetric_crop(dim)
+        return dim.kd - 1 - lo, dim.kd - 1 - hi
+    raise Unexpressible(f"no JAX spelling of intent {intent!r}")
+
+
+def spell_conv_transpose(intent: str, conv: Conv, has_consistent: bool) -> dict:
+    modes = {"same": "SAME", "valid": "VALID"}
+    padding = modes.get(intent) or [list(_intent_pads(intent, dim)) for dim in conv.dims()]
+    params = {"padding": padding, "transpose_kernel": True, "layout": "channels_last", "precision": None}
+    if has_consistent:
+        params["use_consistent_padding"] = False
+    return params
+
+
+def spell_conv_general_dilated(intent: str, conv: Conv) -> dict:
+    return {"padding": [list(_intent_pads(intent, dim)) for dim in conv.dims()], "layout": "channels_last",
+            "precision": None}
+
+
 class _JaxSurface(Surface):
     def _put(self, a, device):
         import jax
@@ -222,6 +274,9 @@ class ConvTranspose(_JaxSurface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_conv_transpose(params, conv)
+
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell_conv_transpose(intent, conv, bool(self.extra.get("use_consistent_padding")))
 
     def _rhs(self, w, conv, params):
         """transpose_kernel=True: JAX flips and swaps, so pass canonical w labelled (O=C_in, I=C_out);
@@ -283,6 +338,9 @@ class ConvGeneralDilated(_JaxSurface):
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_conv_general_dilated(params, conv)
 
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell_conv_general_dilated(intent, conv)
+
     def run(self, x, w, b, params, conv, dtype, device):
         import jax
         import numpy as np
@@ -313,6 +371,21 @@ class ConvGeneralDilated(_JaxSurface):
         """)
 
 
+def _persistent_cache(jax) -> None:
+    """CONFORMANCE_JAX_CACHE_DIR=path: JAX's persistent compilation cache in that folder, every compiled call
+    kept (the suite's convolutions compile in milliseconds, below JAX's default 1 s threshold). The ci profile is
+    derandomized, so a second run draws the same shapes and finds each one compiled. Also exported as JAX_*
+    variables, which jax reads at import, so the child processes of isolated cases share the cache."""
+    path = os.environ.get("CONFORMANCE_JAX_CACHE_DIR")
+    if not path:
+        return
+    settings = {"jax_compilation_cache_dir": path, "jax_persistent_cache_min_compile_time_secs": 0.0,
+                "jax_persistent_cache_min_entry_size_bytes": -1}
+    for name, value in settings.items():
+        jax.config.update(name, value)
+        os.environ.setdefault(name.upper(), str(value))
+
+
 def load() -> Adapter:
     try:
         import inspect
@@ -323,6 +396,7 @@ def load() -> Adapter:
     # JAX silently computes in float32 when handed float64 arrays unless x64 is enabled; the suite draws
     # float64 problems, so enable it once, process-wide (float32 arrays stay float32).
     jax.config.update("jax_enable_x64", True)
+    _persistent_cache(jax)
     devices = [Device("cpu", "cpu", "jax CPU")]
     try:
         gpus = jax.devices("gpu")

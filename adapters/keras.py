@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from conformance.portable import exact_size_target
 from conformance.spec import Conv, Dim
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 dedent, window_from_dims)
+                                 Unexpressible, dedent, window_from_dims)
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
@@ -134,6 +135,31 @@ def _to_first(rank: int) -> tuple[int, ...]:
     return (0, rank + 1, *range(1, 1 + rank))
 
 
+# -- portable intents (conformance.portable), spelled the way Keras users write them -------------------------
+# Keras has only 'valid' and 'same' plus output_padding; an intent that needs another alignment is ported with
+# 'same' (what answers on porting advise), and an exact size through output_padding.
+def spell(intent: str, conv: Conv) -> dict:
+    def same_with(lengths) -> list[int]:
+        return [n - documented_length(dim, "same", 0) for dim, n in zip(conv.dims(), lengths)]
+
+    if intent == "same":
+        padding, output_padding = "same", None
+    elif intent == "valid":
+        padding, output_padding = "valid", None
+    elif intent == "exact-size":
+        padding, output_padding = "same", same_with([exact_size_target(dim) for dim in conv.dims()])
+    elif intent in ("same-output-padding", "torch-half-pad-output-padding"):
+        padding, output_padding = "same", [dim.s - 1 for dim in conv.dims()]
+    elif intent == "torch-half-pad":
+        padding, output_padding = "same", None
+    elif intent == "explicit-asymmetric":
+        raise Unexpressible("Conv*DTranspose takes only padding='valid' or 'same'; an explicit crop needs a "
+                            "Cropping layer after it")
+    else:
+        raise Unexpressible(f"no Keras spelling of intent {intent!r}")
+    return {"padding": padding, "output_padding": output_padding, "data_format": "channels_last"}
+
+
 class ConvTranspose(Surface):
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         mode = draw.choice(["none", "legal", "any"], "output_padding_mode")
@@ -149,6 +175,9 @@ class ConvTranspose(Surface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_transpose(params, conv)
+
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell(intent, conv)
 
     def run(self, x, w, b, params, conv, dtype, device):
         import keras

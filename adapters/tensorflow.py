@@ -36,9 +36,10 @@ from __future__ import annotations
 
 import abc
 
+from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv, Dim
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 dedent, window_from_dims)
+                                 Unexpressible, dedent, window_from_dims)
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
@@ -170,6 +171,45 @@ def _layout(params: dict, conv: Conv, filter_in_out: bool):
     return x_perm, w_perm, out, padding, y_perm
 
 
+# -- portable intents (conformance.portable), spelled the way TensorFlow users write them --------------------
+# tf.nn takes the output size itself (output_shape) and a padding mode; users give the size they want and the
+# mode that names their intent. conv2d_transpose also takes explicit [before, after] pads, the faithful port
+# of a PyTorch padding; tf.nn.conv_transpose has only 'SAME'/'VALID', so a port to it passes the wanted size
+# with 'SAME' (and TensorFlow places the window by its own SAME rule).
+def _torch_idiom_pads(intent: str, dim: Dim) -> tuple[int, int, int]:
+    """(before, after, output size) of the intents that name crops of the full result."""
+    if intent == "torch-half-pad-output-padding":
+        p = (dim.kd - 1) // 2
+        return p, p, dim.full - 2 * p + dim.s - 1
+    if intent == "torch-half-pad":
+        p = dim.kd // 2
+        return p, p, dim.full - 2 * p
+    lo, hi = asymmetric_crop(dim)                    # explicit-asymmetric
+    return lo, hi, dim.full - lo - hi
+
+
+def spell(intent: str, conv: Conv, explicit_ok: bool) -> dict:
+    dims = conv.dims()
+    if intent == "same":
+        padding, sizes = "SAME", [dim.i * dim.s for dim in dims]
+    elif intent == "valid":
+        padding, sizes = "VALID", [dim.full for dim in dims]
+    elif intent == "exact-size":
+        padding, sizes = "SAME", [exact_size_target(dim) for dim in dims]
+    elif intent == "same-output-padding":          # the size the Keras layer gives, with 'SAME'
+        padding = "SAME"
+        sizes = [(dim.i - 1) * dim.s + dim.kd - 2 * (dim.kd // 2) + dim.s - 1 for dim in dims]
+    elif intent in ("torch-half-pad-output-padding", "torch-half-pad", "explicit-asymmetric"):
+        pads = [_torch_idiom_pads(intent, dim) for dim in dims]
+        sizes = [n for _, _, n in pads]
+        # "padding: ... or a list indicating the explicit paddings at the start and end of each dimension"
+        # (tf.nn.conv2d_transpose); we hold it per spatial dimension, the adapter adds the batch/channel zeros
+        padding = [[lo, hi] for lo, hi, _ in pads] if explicit_ok else "SAME"
+    else:
+        raise Unexpressible(f"no TensorFlow spelling of intent {intent!r}")
+    return {"padding": padding, "output_shape": sizes, "data_format": CHANNELS_LAST[conv.rank]}
+
+
 class _TFSurface(Surface):
     filter_in_out = False   # the documented filter layout; see _layout
     @abc.abstractmethod
@@ -209,6 +249,9 @@ class Generic(_TFSurface):
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_generic(params, conv)
 
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell(intent, conv, explicit_ok=False)
+
 
 class Ranked(_TFSurface):
     def _fn_name(self, conv):
@@ -219,6 +262,9 @@ class Ranked(_TFSurface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_ranked(params, conv)
+
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell(intent, conv, explicit_ok=conv.rank == 2)
 
 
 def load() -> Adapter:

@@ -17,9 +17,10 @@ exactly the canonical layout.
 
 from __future__ import annotations
 
+from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 dedent, window_from_dims)
+                                 Unexpressible, dedent, window_from_dims)
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
@@ -73,6 +74,53 @@ def _draw_padding(draw: Drawer, conv: Conv) -> list[int]:
     return [draw.integer(-1, dim.kd, "padding") for dim in conv.dims()]
 
 
+# -- portable intents (conformance.portable), spelled the way PyTorch users write them ----------------------
+# ConvTranspose has no 'same' (padding='same' is refused for transposed convs), so users compute padding and
+# output_padding from the H_out formula: for L = i*s, 2 padding - output_padding = k' - s, i.e.
+# padding = ceil((k'-s)/2) (0 when k' < s) and output_padding = s - k' + 2 padding.
+def _same_padding(dim) -> int:
+    return max((dim.kd - dim.s + 1) // 2, 0)
+
+
+def _keras_same_length(dim, output_padding: int) -> int:
+    """The length Keras's 'same' with output_padding gives (the size a user porting a Keras layer aims for)."""
+    return (dim.i - 1) * dim.s + dim.kd - 2 * (dim.kd // 2) + output_padding
+
+
+def _intent_padding(intent: str, dim) -> tuple[int, int]:
+    """(padding, output length) a PyTorch user writes for the intent in one dimension."""
+    if intent == "same":
+        p = _same_padding(dim)
+        return p, dim.i * dim.s
+    if intent == "valid":
+        return 0, dim.full
+    if intent == "exact-size":
+        return _same_padding(dim), exact_size_target(dim)
+    if intent == "same-output-padding":      # the usual port of Keras 'same' + output_padding=s-1: padding=k//2
+        return dim.kd // 2, _keras_same_length(dim, dim.s - 1)
+    if intent == "torch-half-pad-output-padding":
+        p = (dim.kd - 1) // 2
+        return p, dim.full - 2 * p + dim.s - 1
+    if intent == "torch-half-pad":
+        p = dim.kd // 2
+        return p, dim.full - 2 * p
+    if intent == "explicit-asymmetric":      # symmetric padding only: crop lo, give back lo - hi at the end
+        lo, hi = asymmetric_crop(dim)
+        return lo, dim.full - lo - hi
+    raise Unexpressible(f"no PyTorch spelling of intent {intent!r}")
+
+
+def spell_functional(intent: str, conv: Conv) -> dict:
+    pads = [_intent_padding(intent, dim) for dim in conv.dims()]
+    return {"padding": [p for p, _ in pads],
+            "output_padding": [n - (dim.full - 2 * p) for dim, (p, n) in zip(conv.dims(), pads)]}
+
+
+def spell_module(intent: str, conv: Conv) -> dict:
+    pads = [_intent_padding(intent, dim) for dim in conv.dims()]
+    return {"padding": [p for p, _ in pads], "output_size": [n for _, n in pads]}
+
+
 class _TorchSurface(Surface):
     def _tensors(self, x, w, b, device):
         import torch
@@ -88,6 +136,9 @@ class Functional(_TorchSurface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_functional(params, conv)
+
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell_functional(intent, conv)
 
     def run(self, x, w, b, params, conv, dtype, device):
         import torch.nn.functional as F
@@ -117,6 +168,9 @@ class Module(_TorchSurface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_module(params, conv)
+
+    def spell(self, intent: str, conv: Conv) -> dict:
+        return spell_module(intent, conv)
 
     def _module(self, conv, params, dtype, device):
         import torch

@@ -4,6 +4,7 @@ Each verb lives in its own module with `register(subparsers)` (adds its parser a
 exit status: 0 success, 1 the answer is a failure (new divergences), 2 bad input.
 
   summary    merge records files and print the end-of-run conformance summary (conformance.summary_cli)
+  matrix     the cross-framework alignment matrix of the portable configurations (conformance.matrix_cli)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib
 import sys
 
 # modules that register a verb, in the order `--help` lists them
-VERB_MODULES = ["conformance.summary_cli"]
+VERB_MODULES = ["conformance.summary_cli", "conformance.matrix_cli"]
 
 
 def main(argv: list[str] | None = None) -> int:

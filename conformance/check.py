@@ -19,7 +19,8 @@ import numpy as np
 
 from .compare import Comparison, compare
 from .isolate import run_isolated
-from .spec import Conv, Problem
+from .reproducer import reproducer
+from .spec import Conv, Problem, Window
 from .surface import Documented, Surface
 
 NUMPY_DTYPES = {"float16": "float16", "float32": "float32", "float64": "float64"}
@@ -135,9 +136,11 @@ def _raised(documented: Documented, error: str, full: str) -> Outcome:
 def _returned(documented: Documented, y, case: Case, x, w, b) -> Outcome:
     y = np.asarray(y)
     if documented.refused:
-        return Outcome("divergence", "error-vs-result", documented,
-                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}",
-                       observed=f"returned shape {tuple(y.shape)}")
+        located = _locate(y, case, x, w, b)
+        where = "" if located is None or located.found_crop is None else f", values at crop {located.found_crop}"
+        return Outcome("divergence", "error-vs-result", documented, located,
+                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}{where}",
+                       observed=f"returned shape {tuple(y.shape)}{where}")
     comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype))
     if comparison.kind == "pass":
         return Outcome("pass", None, documented, comparison, observed=comparison.describe())
@@ -145,20 +148,14 @@ def _returned(documented: Documented, y, case: Case, x, w, b) -> Outcome:
                    observed=comparison.describe())
 
 
-def reproducer(surface: Surface, case: Case, version: str = "") -> str:
-    """A self-contained script re-creating the case's inputs and call, printing the shape it got."""
+def _locate(y, case: Case, x, w, b) -> Comparison | None:
+    """Where the values of a result the docs did not predict sit in the full result: the crop near 0 (the
+    start of the full result) where they match the reference, as `found_crop`; None if y is not (N, C_out, ...)."""
     conv = case.conv
-    documented = surface.semantics(case.params, case.conv)
-    expect = (f"refused ({documented.refusal.reason})" if documented.refused
-              else f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}")
-    lines = [
-        f"# {surface.id} {version} on {case.device}, {case.dtype}; documented: {expect}",
-        "import numpy as np",
-        f"rng = np.random.default_rng({case.seed})",
-        f"x = rng.standard_normal({conv.input_shape}).astype({case.dtype!r})  # (N, C_in, *spatial)",
-        f"w = rng.standard_normal({conv.kernel_shape}).astype({case.dtype!r})  # (C_in, C_out/groups, *k), no flip",
-        f"b = rng.standard_normal({conv.c_out}).astype({case.dtype!r})" if conv.bias else "b = None",
-        surface.snippet(case.params, conv, case.dtype, case.device),
-        "print(y.shape)",
-    ]
-    return "\n".join(lines)
+    if y.ndim != conv.rank + 2 or y.shape[:2] != (conv.batch, conv.c_out):
+        return None
+    start = Window((0,) * conv.rank, tuple(y.shape[2:]))
+    comparison = compare(y, x, w, b, Problem(conv, start, case.dtype))
+    if comparison.kind == "pass":
+        return dataclasses.replace(comparison, found_crop=start.crop, found_ratio=comparison.ratio)
+    return comparison

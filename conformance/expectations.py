@@ -1,6 +1,7 @@
 """Expected divergences: a reviewed TOML data file, loaded and validated here.
 
-Each entry names a surface (glob on the surface id, or several joined by '|'), a predicate `when` over the case, a kind, a reason and an
+Each entry names a surface (glob on the surface id, or several joined by '|'), a predicate `when` over the case,
+a kind, a reason and an
 upstream link. The predicate is a small Python expression restricted to comparisons, boolean logic,
 arithmetic, subscripts, tuples and comprehensions over these names:
 

@@ -23,6 +23,7 @@ PROPERTY_KINDS = {
     "shapes": ("shape", "crop", "error-vs-result", "crash"),
     "values": ("value", "shape", "crop", "error-vs-result", "crash"),
     "refusals": ("error-vs-result", "crash"),
+    "portable": ("value", "shape", "crop", "error-vs-result", "crash"),
 }
 
 
@@ -54,7 +55,7 @@ class Judge:
         return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
 
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
-              final: bool = True) -> None:
+              final: bool = True, intent: str | None = None) -> None:
         ns = self._namespace(surface, version, case, outcome.documented)
         matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
         expected = None
@@ -64,11 +65,12 @@ class Judge:
         status = ("pass" if outcome.verdict != "divergence"
                   else "expected" if expected else "divergence" if asserted else "other")
         if self.writer is not None:
-            self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final))
+            self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final,
+                                           intent))
         if status == "divergence":
             raise DivergenceError(failure_message(prop, surface, version, case, outcome))
 
-    def _record(self, prop, surface, version, case, outcome, status, expected, matched, final) -> dict:
+    def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent) -> dict:
         doc = outcome.documented
         comparison = outcome.comparison
         return {
@@ -82,11 +84,12 @@ class Judge:
                        {"shape": comparison.actual_shape, "found_crop": comparison.found_crop} if comparison else
                        {}),
             "verdict": outcome.verdict, "kind": outcome.kind, "status": status,
-            "err_over_bound": None if comparison is None else _finite(comparison.ratio),
+            "err_over_bound": None if comparison is None or doc.refused else _finite(comparison.ratio),
             "expected_divergence": expected.id if expected else None,
             "expectations_matched": [e.id for e in matched],
             "detail": outcome.detail,
-            "reproducer": reproducer(surface, case, version) if outcome.verdict == "divergence" else None,
+            "reproducer": reproducer(surface, case, version, check=True),
+            "intent": intent,
         }
 
 

@@ -106,6 +106,11 @@ class Surface(abc.ABC):
             dtype: str, device: str) -> np.ndarray:
         """Call the framework on canonical arrays (already of `dtype`); return the canonical-layout result."""
 
+    def spell(self, intent: str, conv: Conv) -> dict:
+        """This API's parameters for a portable intent (conformance.portable.INTENTS), written the way its users
+        write them; raises Unexpressible when the API has no way to say it. Surfaces override it."""
+        raise Unexpressible(f"{self.id} spells no portable intents")
+
     @abc.abstractmethod
     def snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
         """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout)."""
@@ -128,6 +133,10 @@ class Surface(abc.ABC):
 
 def dedent(src: str) -> str:
     return textwrap.dedent(src).strip("\n")
+
+
+class Unexpressible(Exception):
+    """The surface cannot express a portable intent; the message says why (and what users do instead)."""
 
 
 class FrameworkUnavailable(Exception):

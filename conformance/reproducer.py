@@ -1,0 +1,85 @@
+"""Self-contained reproducer scripts: the inputs from a seed, the framework call, and (in the long form) the
+check against an inline NumPy reference, so a framework maintainer needs nothing of this suite to run it.
+
+  short form (failure messages, ten lines): imports, x/w/b from the seed, the call, print(y.shape)
+  checked form (records): the same, then an inline float64 scatter + crop reference at the documented window,
+    the per-element bound of conformance.bounds, and a verdict line; it ends with `assert ok, verdict`
+    (so the script raises AssertionError exactly when the call diverges from its documentation).
+
+The inline reference is the canonical model written out again (tap j of input i lands at i*s + j*d; the window
+is full[c : c+L], zero outside); tests check it against conformance.reference.
+"""
+
+from __future__ import annotations
+
+from .bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF
+from .surface import Surface
+
+INLINE_REFERENCE = '''
+def reference(x, w, b, stride, dilation, groups, crop, length):
+    """float64 transposed conv: full scatter (tap j of input i lands at i*s + j*d), then the window [c, c+L)."""
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    n, c_in, *i_size = x.shape
+    k = w.shape[2:]
+    cg, mg = c_in // groups, w.shape[1]
+    full_size = [(i - 1) * s + d * (kk - 1) + 1 for i, s, d, kk in zip(i_size, stride, dilation, k)]
+    full = np.zeros((n, mg * groups, *full_size))
+    for tap in np.ndindex(*k):
+        at = tuple(slice(j * d, j * d + (i - 1) * s + 1, s) for j, d, i, s in zip(tap, dilation, i_size, stride))
+        for g in range(groups):
+            wg = w[(slice(g * cg, (g + 1) * cg), slice(None), *tap)]
+            part = np.einsum("nc...,cm->nm...", x[:, g * cg:(g + 1) * cg], wg)
+            full[(slice(None), slice(g * mg, (g + 1) * mg), *at)] += part
+    pads = [(0, 0), (0, 0)] + [(max(-c, 0), max(c + n_ - f, 0)) for c, n_, f in zip(crop, length, full.shape[2:])]
+    full = np.pad(full, pads)
+    y = full[(slice(None), slice(None), *[slice(max(c, 0), max(c, 0) + n_) for c, n_ in zip(crop, length)])]
+    return y if b is None else y + np.asarray(b, np.float64).reshape(-1, *[1] * len(k))
+'''.strip("\n")
+
+
+def reproducer(surface: Surface, case, version: str = "", check: bool = False) -> str:
+    """The script for `case` on `surface`; `check` appends the inline reference check (see module doc)."""
+    conv = case.conv
+    documented = surface.semantics(case.params, conv)
+    expect = (f"refused ({documented.refusal.reason})" if documented.refused
+              else f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}")
+    lines = [
+        f"# {surface.id} {version} on {case.device}, {case.dtype}; documented: {expect}",
+        "import numpy as np",
+        f"rng = np.random.default_rng({case.seed})",
+        f"x = rng.standard_normal({conv.input_shape}).astype({case.dtype!r})  # (N, C_in, *spatial)",
+        f"w = rng.standard_normal({conv.kernel_shape}).astype({case.dtype!r})  # (C_in, C_out/groups, *k), no flip",
+        f"b = rng.standard_normal({conv.c_out}).astype({case.dtype!r})" if conv.bias else "b = None",
+        surface.snippet(case.params, conv, case.dtype, case.device),
+        "print(y.shape)",
+    ]
+    if check:
+        lines += ["", f"# check against an inline NumPy reference; the documentation: {documented}",
+                  *_check_lines(documented, conv, case.dtype)]
+    return "\n".join(lines)
+
+
+def _check_lines(documented, conv, dtype: str) -> list[str]:
+    if documented.refused:
+        return ["verdict = 'the docs refuse this call, yet it returned shape ' + str(y.shape)",
+                "print(verdict)", "assert False, verdict"]
+    win = documented.window
+    geometry = (f"stride={conv.stride}, dilation={conv.dilation}, groups={conv.groups}, "
+                f"crop={win.crop}, length={win.length}")
+    terms = conv.terms_per_output + (1 if conv.bias else 0)
+    return [
+        INLINE_REFERENCE,
+        f"ref = reference(x, w, b, {geometry})",
+        f"mag = reference(abs(x), abs(w), None if b is None else abs(b), {geometry})",
+        f"bound = 2 * ({terms} + 2) * {UNIT_ROUNDOFF[dtype]!r} * mag + {terms} * {SMALLEST_NORMAL[dtype]!r}"
+        "  # conformance/bounds.py",
+        "y = np.asarray(y)",
+        "if y.shape != ref.shape:",
+        "    ok, verdict = False, f'shape {y.shape}, documented {ref.shape}'",
+        "else:",
+        "    err = np.abs(y.astype(np.float64) - ref) / bound if y.size else np.zeros(1)",
+        "    ok = bool(np.all(err <= 1.0))",
+        "    verdict = f'max err/bound {np.nanmax(err) if err.size else 0:.3g} at the documented window'",
+        "print('as documented' if ok else 'DIVERGES:', verdict)",
+        "assert ok, verdict",
+    ]

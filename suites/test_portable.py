@@ -1,0 +1,48 @@
+"""Portable configurations: every intent users port between frameworks (conformance.portable.INTENTS), spelled
+the way each surface's users write it (Surface.spell), run on the whole (k, s, d, i) grid.
+
+Each grid point is judged like any case (documented window or refusal, values against the reference; the
+expected-divergences file applies) and recorded with its intent. The cross-framework alignment matrix is
+computed from these records afterwards (`python -m conformance matrix`), never by running two frameworks in
+one process. One test per (surface, intent); it fails listing the grid points that diverged from the docs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.check import Case, run_case
+from conformance.judge import DivergenceError
+from conformance.portable import GRID, INTENTS
+from conformance.surface import Unexpressible
+
+DTYPE = "float32"
+SHOWN = 3   # divergence reports printed in full; the rest are counted (all are in the records)
+
+
+@pytest.mark.parametrize("intent", list(INTENTS), ids=list(INTENTS))
+def test_portable(target, judge, intent):
+    surface, adapter, device = target
+    failures: list[str] = []
+    ran = 0
+    for n, point in enumerate(GRID):
+        conv = point.conv()
+        if surface.supports(conv, DTYPE) is not None:   # e.g. no dilation parameter
+            continue
+        try:
+            params = surface.spell(intent, conv)
+        except Unexpressible as exc:
+            pytest.skip(f"{surface.id} cannot express '{intent}': {exc}")
+        case = Case(conv, params, DTYPE, device, seed=n)
+        outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case))
+        ran += 1
+        try:
+            judge.judge("portable", surface, adapter.version, case, outcome, intent=intent)
+        except DivergenceError as exc:
+            failures.append(str(exc))
+    if not ran:
+        pytest.skip(f"{surface.id} supports none of the grid's configurations")
+    assert not failures, (
+        f"intent '{intent}' ({INTENTS[intent].title}): {len(failures)} of {ran} grid points diverge from "
+        f"{surface.id}'s documentation\n\n" + "\n\n".join(failures[:SHOWN])
+        + (f"\n\n... and {len(failures) - SHOWN} more (see the records)" if len(failures) > SHOWN else ""))
