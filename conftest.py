@@ -7,6 +7,7 @@ Options (the profile, frameworks, device and records also by environment variabl
   --surface GLOB      only surfaces whose id matches (e.g. 'torch:*', '*conv_general_dilated*')
   --expectations PATH expected-divergences data file (default suites/expected_divergences.toml)
   --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl); CONFORMANCE_RECORDS
+  --isolate MODE      flagged (default) or all: which calls run in the crash-isolating worker; CONFORMANCE_ISOLATE
   Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
 
 Parametrisation: every test that takes `target` runs once per (surface, device). A framework that cannot
@@ -50,6 +51,9 @@ def pytest_addoption(parser):
                     help="expected-divergences TOML file")
     group.addoption("--records", default=os.environ.get("CONFORMANCE_RECORDS", ""),
                     help="records file (JSON lines); default reports/records/<run id>.jsonl")
+    group.addoption("--isolate", default=os.environ.get("CONFORMANCE_ISOLATE", "flagged"), choices=("flagged", "all"),
+                    help="run in a worker process only the calls an expected 'crash' entry flags (default), or all "
+                         "(a new abort or segfault then becomes a crash record instead of ending the run)")
 
 
 def _selected_frameworks(config) -> list[str]:
@@ -84,7 +88,8 @@ def pytest_configure(config):
         "expectations": expected,
         "records": Path(records),
         "judge": Judge(expected, RecordWriter(records, fresh=not hasattr(config, "workerinput")), run_id,
-                       config.getoption("hypothesis_profile", None) or _env_profile),
+                       config.getoption("hypothesis_profile", None) or _env_profile,
+                       isolate_all=config.getoption("--isolate") == "all"),
     }
 
 

@@ -67,6 +67,9 @@ class Expectation:
             # an entry whose glob is too wide. Mis-judging silently would hide divergences, so stop loudly.
             raise ExpectationsError(f"entry {self.id!r}: `when` uses {exc.name!r}, which cases of this surface "
                                     f"do not have (names: {', '.join(sorted(namespace))})") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. indexing `length`, which is None for a documented refusal
+            raise ExpectationsError(f"entry {self.id!r}: `when` raised {type(exc).__name__}: {exc} on a case with "
+                                    + ", ".join(f"{k}={namespace[k]!r}" for k in sorted(namespace))) from None
 
 
 _cache: dict[str, Any] = {}

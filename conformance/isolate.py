@@ -1,38 +1,34 @@
-"""Run one case in a child process, for calls known to abort or hang the process that makes them.
+"""Run cases in a child process, for calls that may abort, segfault or hang the process that makes them.
 
-The child runs the case's reproducer script (self-contained: imports, inputs from the seed, the call) and saves
-`y` with np.save, or the exception it raised. The parent reads that back, so an isolated case is judged exactly
-like an in-process one, and a child that dies by a signal or runs past the timeout becomes a `crash` outcome
-with the signal and the last lines of stderr. Which cases run here is data: the expected-divergence entries of
-kind "crash" (a framework abort that would otherwise end the whole run).
+A `Worker` is one long-lived child Python (conformance.worker) that runs the cases' reproducer scripts
+(self-contained: imports, inputs from the seed, the call) one after another and saves each `y`, or reports the
+exception the call raised. The parent reads that back, so an isolated case is judged exactly like an
+in-process one. The framework is imported once per worker, not once per case; a worker is re-spawned only
+after a death. A child that dies by a signal, exits, or runs past the timeout becomes a `crash` outcome with
+the signal and the last lines of its stderr (faulthandler's traceback included), and the run goes on.
+
+Which cases run here is data: the expected-divergence entries of kind "crash", the error-behaviour catalogue,
+or every case with CONFORMANCE_ISOLATE=all.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
+import selectors
 import signal
 import subprocess
 import sys
 import tempfile
-import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 TIMEOUT_S = 300.0
-
-_WRAPPER = '''
-import json, sys, traceback
-_out = sys.argv[1]
-try:
-{body}
-    import numpy as np
-    np.save(_out + ".npy", np.asarray(y))
-except Exception as _exc:
-    with open(_out + ".error.json", "w") as _fh:
-        json.dump({{"type": type(_exc).__name__, "message": str(_exc)}}, _fh)
-'''
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -44,29 +40,99 @@ class Isolated:
     stderr_tail: str = ""
 
 
-def run_isolated(script: str, timeout: float = TIMEOUT_S) -> Isolated:
-    with tempfile.TemporaryDirectory(prefix="conformance-isolated-") as tmp:
-        out = str(Path(tmp) / "result")
-        program = _WRAPPER.format(body=textwrap.indent(script, "    "))
+def _signal_name(returncode: int) -> str:
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+class Worker:
+    """One child process that runs scripts until it dies; `run` re-spawns it when needed."""
+
+    def __init__(self, timeout: float = TIMEOUT_S):
+        self.timeout = timeout
+        self.spawned = 0                # how many child processes this worker has started
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="conformance-worker-")
+        self._calls = 0
+
+    def _start(self) -> None:
+        self._stderr = tempfile.TemporaryFile(dir=self._tmp.name)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        self._proc = subprocess.Popen([sys.executable, "-u", "-m", "conformance.worker"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True)
+        self.spawned += 1
+
+    def _tail(self, since: int, lines: int = 12) -> str:
+        self._stderr.seek(since)
+        text = self._stderr.read().decode(errors="replace")
+        self._stderr.seek(0, os.SEEK_END)
+        return "\n".join(text.strip().splitlines()[-lines:])
+
+    def _reply(self, deadline: float) -> str | None:
+        """The child's next line, '' at end of file (it died), None when the deadline passed."""
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._proc.stdout, selectors.EVENT_READ)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                return None
+        return self._proc.stdout.readline()
+
+    def run(self, script: str, timeout: float | None = None) -> Isolated:
+        timeout = self.timeout if timeout is None else timeout
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+        self._calls += 1
+        out = os.path.join(self._tmp.name, f"y{self._calls}.npy")
+        self._stderr.seek(0, os.SEEK_END)
+        since = self._stderr.tell()
         try:
-            proc = subprocess.run([sys.executable, "-c", program, out], capture_output=True, text=True,
-                                  timeout=timeout, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
-        except subprocess.TimeoutExpired as exc:
-            tail = (exc.stderr or b"")[-2000:]
-            return Isolated(crash=f"timed out after {timeout:g} s",
-                            stderr_tail=tail.decode(errors="replace") if isinstance(tail, bytes) else tail)
-        tail = "\n".join(proc.stderr.strip().splitlines()[-12:])
-        if proc.returncode < 0:
+            self._proc.stdin.write(json.dumps({"script": script, "out": out}) + "\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            pass                               # it died before reading: the reply below is end-of-file
+        line = self._reply(time.monotonic() + timeout)
+        if line is None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+            return Isolated(crash=f"timed out after {timeout:g} s", stderr_tail=self._tail(since))
+        if not line:
+            code = self._proc.wait()
+            self._proc = None
+            crash = f"killed by {_signal_name(code)}" if code < 0 else f"exit status {code} without a result"
+            return Isolated(crash=crash, stderr_tail=self._tail(since))
+        reply = json.loads(line)
+        if reply.get("ok"):
+            y = np.load(out)
+            os.unlink(out)
+            return Isolated(y=y, stderr_tail=self._tail(since))
+        return Isolated(error_type=reply["error_type"], error_message=reply["error_message"],
+                        stderr_tail=self._tail(since))
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.stdin.close()
             try:
-                name = signal.Signals(-proc.returncode).name
-            except ValueError:
-                name = f"signal {-proc.returncode}"
-            return Isolated(crash=f"killed by {name}", stderr_tail=tail)
-        if os.path.exists(out + ".error.json"):
-            import json
-            with open(out + ".error.json") as fh:
-                err = json.load(fh)
-            return Isolated(error_type=err["type"], error_message=err["message"], stderr_tail=tail)
-        if proc.returncode != 0 or not os.path.exists(out + ".npy"):
-            return Isolated(crash=f"exit status {proc.returncode} without a result", stderr_tail=tail)
-        return Isolated(y=np.load(out + ".npy"), stderr_tail=tail)
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._proc = None
+
+
+_default: Worker | None = None
+
+
+def default_worker() -> Worker:
+    """The process-wide worker (one per pytest process or xdist worker), closed at exit."""
+    global _default
+    if _default is None:
+        _default = Worker()
+        atexit.register(_default.close)
+    return _default
+
+
+def run_isolated(script: str, timeout: float | None = None) -> Isolated:
+    return default_worker().run(script, timeout)

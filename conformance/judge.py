@@ -37,6 +37,7 @@ class Judge:
     writer: RecordWriter | None
     run_id: str
     profile: str
+    isolate_all: bool = False          # run every case in the worker process (--isolate all)
 
     def __repr__(self) -> str:   # Hypothesis prints fixtures of a failing example: keep it one line
         return f"<Judge run {self.run_id}, {len(self.expectations)} expected divergences>"
@@ -50,7 +51,10 @@ class Judge:
                                   documented.window)
 
     def isolates(self, surface: Surface, version: str, case: Case) -> bool:
-        """True when an expected `crash` entry covers the case: it must run in a child process."""
+        """True when the case must run in the worker process: every case with --isolate all, else the cases an
+        expected `crash` entry covers."""
+        if self.isolate_all:
+            return True
         ns = self._namespace(surface, version, case, surface.semantics(case.params, case.conv))
         return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
 
