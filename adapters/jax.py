@@ -405,12 +405,108 @@ def load() -> Adapter:
     for n, dev in enumerate(gpus):
         devices.append(Device(f"gpu:{n}", "gpu", getattr(dev, "device_kind", str(dev))))
     signature = inspect.signature(jax.lax.conv_transpose).parameters
-    return Adapter(
-        name="jax", version=jax.__version__, devices=devices,
-        surfaces=[
-            ConvTranspose(framework="jax", name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE,
+    return Adapter(name="jax", version=jax.__version__, devices=devices, surfaces=surfaces(signature))
+
+
+def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
+    """This adapter's surfaces, built without importing jax. `signature`: the parameter names of the installed
+    jax.lax.conv_transpose (load() passes them; the default is jax 0.10's, which has use_consistent_padding and
+    no feature_group_count)."""
+    return [ConvTranspose(framework="jax", name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE,
                           groups="feature_group_count" in signature, bias=False,
                           extra={"use_consistent_padding": "use_consistent_padding" in signature}),
             ConvGeneralDilated(framework="jax", name="jax.lax.conv_general_dilated", doc=DOC_GENERAL,
-                               groups=True, bias=False),
-        ])
+                               groups=True, bias=False)]
+
+
+# -- command line (conformance.spelling): how JAX users write these calls, for explain/solve/translate -----------
+def spellings() -> list:
+    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+
+    transpose, general = surfaces()
+    consistent = bool(transpose.extra.get("use_consistent_padding"))
+
+    def pairs(dim, n):
+        """Candidate (lo, hi): windows with crops from -k' to F and lengths around n, under both readings."""
+        base = (dim.i - 1) * dim.s + 1
+        lengths = range(max(0, n - dim.s - dim.kd), n + dim.s + dim.kd + 1)
+        out = {(dim.kd - 1 - c, length - base - (dim.kd - 1 - c) + dim.kd - 1)      # pads of the dilated input
+               for c in range(-dim.kd, dim.full + 1) for length in lengths}
+        if consistent:
+            out |= {(c, dim.full - c - length) for c in range(-dim.kd, dim.full + 1) for length in lengths}
+        return sorted(out)
+
+    def padding(choices):
+        return Param("padding", ("--padding", "-p"), "choice|pairs", choices=choices, search=pairs,
+                     help=f"{', '.join(map(repr, choices))} or lo:hi pairs per dimension")
+
+    layout = Param("layout", ("--layout", "--data-format"), "layout", default="channels_first",
+                   layouts=lambda rank, which: f"channels_{which}",
+                   help="dimension_numbers: channels_first ('NCHW', 'OIHW', 'NCHW') or channels_last "
+                        "('NHWC', 'HWIO', 'NHWC')")
+    precision = Param("precision", ("--precision",), "choice", choices=(None, "highest"), default=None)
+    rhs_perm = lambda conv, layout: _rhs_perm(conv.rank, layout)  # noqa: E731
+    last = lambda p: p["layout"] == "channels_last"  # noqa: E731
+    explicit = ("c = kd - 1 - lo", "L = max(D + lo + hi - kd + 1, 0)")
+    explicit_check = ("D + lo + hi >= 0",)
+    xla = "; XLA Conv counts window positions (none: an empty dimension) " + DOC_XLA
+
+    def call_transpose(p, conv):
+        extra = f", use_consistent_padding={bool(p.get('use_consistent_padding'))}" if consistent else ""
+        prec = "" if p.get("precision") is None else ", precision=jax.lax.Precision.HIGHEST"
+        return (f"jax.lax.conv_transpose(lhs, rhs, strides={tuple(conv.stride)}, "
+                f"padding={_padding_arg(p['padding'])!r}, rhs_dilation={tuple(conv.dilation)}, "
+                f"dimension_numbers={_dimension_numbers(conv.rank, p['layout'])}, "
+                f"transpose_kernel={bool(p['transpose_kernel'])}{extra}{prec})")
+
+    def call_general(p, conv):
+        prec = "" if p.get("precision") is None else ", precision=jax.lax.Precision.HIGHEST"
+        return (f"jax.lax.conv_general_dilated(lhs, rhs, window_strides={(1,) * conv.rank}, "
+                f"padding={_padding_arg(p['padding'])!r}, lhs_dilation={tuple(conv.stride)}, "
+                f"rhs_dilation={tuple(conv.dilation)}, dimension_numbers={_dimension_numbers(conv.rank, p['layout'])}, "
+                f"feature_group_count={conv.groups}{prec})")
+
+    def transpose_weights(p, conv):
+        # transpose_kernel=True: JAX flips and swaps itself, so rhs is the canonical kernel labelled (O, I);
+        # False: rhs is the kernel of the fractionally strided correlation, flipped, (C_out, C_in/groups)
+        if p["transpose_kernel"]:
+            return WeightLayout(rhs_perm(conv, p["layout"]), name="rhs")
+        return WeightLayout(rhs_perm(conv, p["layout"]), flip=True, swap=True, name="rhs")
+
+    transpose_params = [padding(("SAME", "VALID")),
+                        Param("transpose_kernel", ("--transpose-kernel",), "bool", default=False,
+                              help="flip the kernel's taps and swap its I/O axes (TensorFlow/Keras kernels)")]
+    if consistent:
+        transpose_params.append(Param("use_consistent_padding", ("--use-consistent-padding",), "bool", default=False,
+                                      search=lambda dim, n: (), help="integer pads are the forward conv's"))
+    return [
+        Spelling(transpose, ("jax.lax.conv_transpose", "lax.conv_transpose"),
+                 params=(*transpose_params, layout, precision),
+                 formulas=(
+                     Formula(("c = max(kd - s, 0) // 2", "L = i*s"), when="padding == 'SAME'",
+                             source=DOC_TRANSPOSE + " ('SAME': the forward conv's padding, output as Keras "
+                                                    "Conv2DTranspose)"),
+                     Formula(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'VALID'",
+                             source=DOC_TRANSPOSE + " ('VALID', output as Keras Conv2DTranspose)"),
+                     Formula(("c = lo", "L = max(F - lo - hi, 0)"),
+                             when="padding == 'pairs' and use_consistent_padding",
+                             checks=("F - lo - hi + kd - 1 >= 0",),
+                             source=DOC_TRANSPOSE + " (use_consistent_padding=True: the forward conv's pads)" + xla),
+                     Formula(explicit, when="padding == 'pairs'", checks=explicit_check,
+                             source=DOC_TRANSPOSE + " (pads of the transposed conv's dilated input)" + xla)),
+                 call=call_transpose, weights=transpose_weights, channels_last=last),
+        Spelling(general, ("jax.lax.conv_general_dilated", "lax.conv_general_dilated"),
+                 params=(padding(("SAME", "VALID", "SAME_LOWER")), layout, precision),
+                 formulas=(
+                     Formula(("lo = 0", "c = kd - 1 - lo", "L = max(D - kd + 1, 0)"), when="padding == 'VALID'",
+                             source=DOC_PADTYPE + " ('VALID': no padding of the dilated input)" + xla),
+                     Formula(("lo = (kd - 1) // 2", "c = kd - 1 - lo", "L = D"), when="padding == 'SAME'",
+                             source=DOC_PADTYPE + " ('SAME': k'-1 split evenly, the odd one at the end)"),
+                     Formula(("lo = kd - 1 - (kd - 1) // 2", "c = kd - 1 - lo", "L = D"),
+                             when="padding == 'SAME_LOWER'",
+                             source=DOC_PADTYPE + " ('SAME_LOWER': the odd one at the beginning)"),
+                     Formula(explicit, when="padding == 'pairs'", checks=explicit_check,
+                             source=DOC_GENERAL + " (padding of the lhs_dilation-dilated input)" + xla)),
+                 call=call_general, channels_last=last,
+                 weights=lambda p, conv: WeightLayout(rhs_perm(conv, p["layout"]), flip=True, swap=True, name="rhs")),
+    ]

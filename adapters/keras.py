@@ -261,7 +261,59 @@ def load() -> Adapter:
         if not jax.config.jax_enable_x64:
             # without x64 JAX silently computes a dtype="float64" layer in float32; JAX_ENABLE_X64=1 enables it
             dtypes, notes = ("float32",), notes + "; float64 needs JAX_ENABLE_X64=1 (jax computes it in float32)"
-    surface = ConvTranspose(framework=name, name="keras.layers.ConvTranspose", doc=DOC, groups=False, bias=True,
-                            dtypes=dtypes, notes=notes)
+    surface, = surfaces(backend, dtypes=dtypes, notes=notes)
     return Adapter(name=name, version=f"{keras.__version__} (backend {backend} {_backend_version(backend)})",
                    devices=_devices(backend), surfaces=[surface])
+
+
+def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", "float64"),
+             notes: str = "Conv{1,2,3}DTranspose; no groups argument in Keras 3") -> list[Surface]:
+    """The layer's surface on `backend`, built without importing keras (load() passes what it found)."""
+    return [ConvTranspose(framework=f"keras-{backend}", name="keras.layers.ConvTranspose", doc=DOC, groups=False,
+                          bias=True, dtypes=dtypes, notes=notes)]
+
+
+# -- command line (conformance.spelling): how Keras users write this layer, for explain/solve/translate ----------
+def spellings() -> list:
+    import os
+
+    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+
+    backends = ("tensorflow", "torch", "jax")
+    variants = {b: surfaces(b)[0] for b in backends}
+    default = os.environ.get("KERAS_BACKEND", "tensorflow")
+    default = default if default in variants else "tensorflow"
+
+    def call(p, conv):
+        op = p["output_padding"]
+        return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.c_out}, kernel_size={tuple(conv.kernel)}, "
+                f"strides={tuple(conv.stride)}, padding={p['padding']!r}, "
+                f"output_padding={None if op is None else tuple(op)}, data_format={p['data_format']!r}, "
+                f"dilation_rate={tuple(conv.dilation)}, use_bias={conv.bias})")
+
+    lower = "output_padding must be lower than the stride"
+    formulas = (
+        Formula(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'valid' and output_padding is None",
+                source="keras-team/keras#10246 (output shape inferred); 'valid' means no padding"),
+        Formula(("c = 0", "L = F + output_padding"), when="padding == 'valid'", checks=("0 <= output_padding < s",),
+                source="tf.keras Conv2DTranspose 'Output shape': (i-1)s + k' - 2*0 + output_padding; " + lower),
+        Formula(("L = i*s", "c = max((i-1)*s + kd - L, 0) // 2"), when="padding == 'same' and output_padding is None",
+                source="'same' + inferred shape: i*s; c = the left pad of the forward 'same' conv (" + DOC_CONV + ")"),
+        Formula(("L = (i-1)*s + kd - 2*(kd // 2) + output_padding", "c = max((i-1)*s + kd - L, 0) // 2"),
+                when="padding == 'same'", checks=("0 <= output_padding < s",),
+                source="tf.keras Conv2DTranspose 'Output shape' with padding = k'//2 (keras-team/keras#10246); "
+                       "c = the left pad of the forward 'same' conv"),
+    )
+    return [Spelling(
+        variants[default], ("keras.layers.Conv{r}DTranspose", "keras.Conv{r}DTranspose", "layers.Conv{r}DTranspose",
+                            "tf.keras.layers.Conv{r}DTranspose", "Conv{r}DTranspose"),
+        params=(Param("padding", ("--padding", "-p"), "choice", choices=("valid", "same"), default="valid",
+                      search=lambda dim, n: ()),
+                Param("output_padding", ("--output-padding",), "ints|none", choices=(None,), default=None,
+                      search=lambda dim, n: range(0, dim.s), help="per dimension, or none (inferred)"),
+                Param("data_format", ("--data-format", "--layout"), "layout", default="channels_last",
+                      layouts=lambda rank, which: f"channels_{which}")),
+        formulas=formulas, call=call, ranked=True,
+        weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 1, 0), name="kernel"),
+        channels_last=lambda p: p["data_format"] == "channels_last",
+        variants=variants, variant_option="--backend", default_variant=default)]

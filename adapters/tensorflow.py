@@ -279,10 +279,76 @@ def load() -> Adapter:
         except Exception:  # noqa: BLE001 - details are descriptive only
             model = gpu.name
         devices.append(Device(f"gpu:{n}", "gpu", model))
+    return Adapter(name="tensorflow", version=tf.__version__, devices=devices, surfaces=surfaces())
+
+
+def surfaces() -> list[Surface]:
+    """This adapter's surfaces, built without importing tensorflow (load() adds the version and devices)."""
     common = dict(framework="tensorflow", groups=False, bias=False, dtypes=("float32", "float64"))
-    return Adapter(
-        name="tensorflow", version=tf.__version__, devices=devices,
-        surfaces=[
-            Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC, **common),
-            Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED, **common),
-        ])
+    return [Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC, **common),
+            Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED, **common)]
+
+
+# -- command line (conformance.spelling): how TensorFlow users write these calls, for explain/solve/translate ---
+def spellings() -> list:
+    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+
+    generic, ranked = surfaces()
+
+    def pads(dim, n):
+        return [(lo, hi) for lo in range(0, dim.kd + 1) for hi in range(0, dim.kd + 1)]
+
+    def params(explicit: bool):
+        return (
+            Param("padding", ("--padding", "-p"), "choice|pairs" if explicit else "choice", choices=("SAME", "VALID"),
+                  default="SAME", search=pads if explicit else (lambda dim, n: ()),
+                  help="'SAME', 'VALID'" + (", or explicit before:after pads per dimension (2-D only)"
+                                            if explicit else "")),
+            Param("output_shape", ("--output-shape",), "ints",
+                  search=lambda dim, n: range(max(1, min(n, (dim.i - 1) * dim.s) - dim.s),
+                                              max(n, dim.full) + dim.s + 1),
+                  help="the spatial output size (required by tf.nn; solve finds the ones that fit)"),
+            Param("data_format", ("--data-format", "--layout"), "layout", default=lambda conv, p: CHANNELS_LAST[conv.rank],
+                  layouts=lambda rank, which: (CHANNELS_FIRST if which == "first" else CHANNELS_LAST)[rank]))
+
+    forward = "the op is the gradient of the forward conv, which must map output_shape back to i: "
+    formulas = (
+        Formula(("total = max(kd - (s if output_shape % s == 0 else output_shape % s), 0)", "c = total // 2",
+                 "L = output_shape"), when="padding == 'SAME'",
+                checks=("ceil_div(output_shape, s) == i", "output_shape >= 1"),
+                source=DOC_PADDING + " ('SAME': pad_top = total // 2); " + forward + "ceil(O/s)"),
+        Formula(("c = 0", "L = output_shape"), when="padding == 'VALID'",
+                checks=("ceil_div(output_shape - kd + 1, s) == i", "output_shape >= 1"),
+                source=DOC_PADDING + " ('VALID'); " + forward + "ceil((O-k'+1)/s)"),
+        Formula(("c = lo", "L = output_shape"), when="padding == 'pairs'",
+                checks=("lo >= 0 and hi >= 0", "(output_shape + lo + hi - kd) // s + 1 == i", "output_shape >= 1"),
+                source=DOC_PADDING + " (Explicit padding); " + forward + "floor((O+pb+pa-k')/s)+1"),
+    )
+
+    def call(fn):
+        def render(p, conv):
+            first = p["data_format"].startswith("NC")
+            shape = ([conv.batch, conv.c_out, *p["output_shape"]] if first
+                     else [conv.batch, *p["output_shape"], conv.c_out])
+            padding = p["padding"]
+            if not isinstance(padding, str):
+                inner = [list(q) for q in padding]
+                padding = [[0, 0], [0, 0], *inner] if first else [[0, 0], *inner, [0, 0]]
+            name = fn.replace("{r}", str(conv.rank))
+            return (f"tf.nn.{name}(input, filters, output_shape={shape}, strides={tuple(conv.stride)}, "
+                    f"padding={padding!r}, data_format={p['data_format']!r}, dilations={tuple(conv.dilation)})")
+        return render
+
+    last = lambda params: not params["data_format"].startswith("NC")  # noqa: E731
+    return [
+        Spelling(ranked, ("tf.nn.conv{r}d_transpose", "tensorflow.nn.conv{r}d_transpose", "conv{r}d_transpose"),
+                 params=params(explicit=True), formulas=formulas, call=call("conv{r}d_transpose"),
+                 weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 1, 0), name="filters"),
+                 ranked=True, channels_last=last),
+        Spelling(generic, ("tf.nn.conv_transpose", "tensorflow.nn.conv_transpose"),
+                 params=params(explicit=False), formulas=formulas[:2], call=call("conv_transpose"),
+                 weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 0, 1), name="filters"),
+                 channels_last=last,
+                 notes="filters as its docstring gives them, spatial + [in_channels, out_channels]; the op reads "
+                       "spatial + [out_channels, in_channels] (expected divergence tf-conv-transpose-filter-layout-*)"),
+    ]

@@ -158,6 +158,36 @@ class Functional(_TorchSurface):
             ).cpu().numpy()
         """)
 
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        import torch
+        import torch.nn.functional as F
+        fn = getattr(F, f"conv_transpose{conv.rank}d")
+        tx, tw, tb = (None if t is None else t.requires_grad_() for t in self._tensors(x, w, b, device))
+        y = fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
+               output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
+        y.backward(torch.from_numpy(gy).to(y.device))
+        return _grads(tx, tw, tb)
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        return dedent(f"""
+            import torch
+            t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r}).requires_grad_()
+            tx, tw, tb = t(x), t(w), t(b)
+            torch.nn.functional.conv_transpose{conv.rank}d(
+                tx, tw, tb, stride={conv.stride}, padding={tuple(params['padding'])},
+                output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation},
+            ).backward(torch.from_numpy(gy).to({_device(device)!r}))
+            gx, gw = tx.grad.cpu().numpy(), tw.grad.cpu().numpy()
+            gb = None if tb is None else tb.grad.cpu().numpy()
+        """)
+
+
+def _grads(tx, tw, tb):
+    """(gx, gw, gb) as NumPy arrays from the leaves' .grad (None, a tensor the output does not depend on: zeros)."""
+    def grad(t):
+        return None if t is None else (t.grad if t.grad is not None else t.detach() * 0).detach().cpu().numpy()
+    return grad(tx), grad(tw), grad(tb)
+
 
 class Module(_TorchSurface):
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
@@ -202,6 +232,34 @@ class Module(_TorchSurface):
                 y = m(torch.from_numpy(x).to({_device(device)!r}), output_size={list(params['output_size'])}).cpu().numpy()
         """)
 
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        import torch
+        tx, tw, tb = self._tensors(x, w, b, device)
+        m = self._module(conv, params, dtype, device)
+        with torch.no_grad():
+            m.weight.copy_(tw)
+            if tb is not None:
+                m.bias.copy_(tb)
+        tx.requires_grad_()
+        y = m(tx, output_size=list(params["output_size"]))
+        y.backward(torch.from_numpy(gy).to(y.device))
+        return _grads(tx, m.weight, m.bias if conv.bias else None)
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        return dedent(f"""
+            import torch
+            m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},
+                padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, dilation={conv.dilation},
+                device={_device(device)!r}, dtype=torch.{dtype})
+            with torch.no_grad():
+                m.weight.copy_(torch.from_numpy(w))
+                if b is not None: m.bias.copy_(torch.from_numpy(b))
+            tx = torch.from_numpy(x).to({_device(device)!r}).requires_grad_()
+            m(tx, output_size={list(params['output_size'])}).backward(torch.from_numpy(gy).to({_device(device)!r}))
+            gx, gw = tx.grad.cpu().numpy(), m.weight.grad.cpu().numpy()
+            gb = None if b is None else m.bias.grad.cpu().numpy()
+        """)
+
 
 def load() -> Adapter:
     try:
@@ -212,10 +270,65 @@ def load() -> Adapter:
     if torch.cuda.is_available():
         for n in range(torch.cuda.device_count()):
             devices.append(Device(f"gpu:{n}", "gpu", torch.cuda.get_device_name(n)))
+    return Adapter(name="torch", version=torch.__version__, devices=devices, surfaces=surfaces())
+
+
+def surfaces() -> list[Surface]:
+    """This adapter's surfaces, built without importing torch (load() adds the version and devices)."""
     common = dict(framework="torch", groups=True, bias=True)
-    return Adapter(
-        name="torch", version=torch.__version__, devices=devices,
-        surfaces=[
-            Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL, **common),
-            Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, **common),
-        ])
+    return [Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL, **common),
+            Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, **common)]
+
+
+# -- command line (conformance.spelling): how PyTorch users write these calls, for explain/solve/translate ------
+def spellings() -> list:
+    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+
+    functional, module = surfaces()
+    weights = lambda params, conv: WeightLayout(tuple(range(conv.rank + 2)), name="weight")  # noqa: E731
+    padding = Param("padding", ("--padding", "-p"), "ints", default=lambda conv, p: [0] * conv.rank,
+                    search=lambda dim, n: range(0, dim.kd + 1), help="implicit zero padding: c = padding")
+    output_padding = Param("output_padding", ("--output-padding",), "ints", default=lambda conv, p: [0] * conv.rank,
+                           search=lambda dim, n: range(0, dim.s), help="added to one side of the output")
+
+    def t(v) -> str:
+        return str(tuple(v))
+
+    def call_functional(p, conv):
+        bias = "bias" if conv.bias else "None"
+        return (f"torch.nn.functional.conv_transpose{conv.rank}d(input, weight, {bias}, stride={t(conv.stride)}, "
+                f"padding={t(p['padding'])}, output_padding={t(p['output_padding'])}, groups={conv.groups}, "
+                f"dilation={t(conv.dilation)})")
+
+    def call_module(p, conv):
+        return (f"torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {t(conv.kernel)}, "
+                f"stride={t(conv.stride)}, padding={t(p['padding'])}, groups={conv.groups}, bias={conv.bias}, "
+                f"dilation={t(conv.dilation)})(input, output_size={list(p['output_size'])})")
+
+    def default_size(conv, p):
+        ops = p.get("output_padding") or [0] * conv.rank
+        return [dim.full - 2 * pad + op for dim, pad, op in zip(conv.dims(), p["padding"], ops)]
+
+    return [
+        Spelling(functional, ("torch.nn.functional.conv_transpose{r}d", "torch.conv_transpose{r}d",
+                              "F.conv_transpose{r}d", "conv_transpose{r}d"),
+                 params=(padding, output_padding),
+                 formulas=(Formula(("c = padding", "L = (i-1)*s - 2*padding + d*(k-1) + output_padding + 1"),
+                                   checks=("padding >= 0", "0 <= output_padding < s", "L >= 1"),
+                                   source=DOC_FUNCTIONAL + " (H_out)"),),
+                 call=call_functional, weights=weights, ranked=True),
+        Spelling(module, ("torch.nn.ConvTranspose{r}d", "nn.ConvTranspose{r}d", "ConvTranspose{r}d"),
+                 params=(padding,
+                         Param("output_padding", ("--output-padding",), "ints", virtual=True,
+                               default=lambda conv, p: [0] * conv.rank,
+                               help="the constructor's output_padding: output_size = F - 2 padding + output_padding"),
+                         Param("output_size", ("--output-size",), "ints", default=default_size,
+                               search=lambda dim, n: range(max(0, min(n, dim.full - 2 * dim.kd) - dim.s),
+                                                     max(n, dim.full) + dim.s + 1),
+                               help="forward(input, output_size=): the spatial output size")),
+                 formulas=(Formula(("c = padding", "L = output_size"),
+                                   checks=("padding >= 0", "F - 2*padding <= output_size <= F - 2*padding + s - 1",
+                                           "output_size >= 1"),
+                                   source=DOC_MODULE + " (forward(input, output_size))"),),
+                 call=call_module, weights=weights, ranked=True),
+    ]

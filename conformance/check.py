@@ -33,6 +33,7 @@ class Case:
     dtype: str = "float32"
     device: str = "cpu"
     seed: int = 0
+    poison: tuple = ()      # ((array name "x" | "w" | "b", flat index, value), ...) set after drawing the inputs
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
@@ -59,13 +60,17 @@ class Outcome:
         return None if self.comparison is None else self.comparison.ratio
 
 
-def make_inputs(conv: Conv, dtype: str, seed: int):
-    """x, w, b in canonical layout, standard normal from `seed`, rounded to `dtype` (the reproducer does the same)."""
+def make_inputs(conv: Conv, dtype: str, seed: int, poison: tuple = ()):
+    """x, w, b in canonical layout, standard normal from `seed`, rounded to `dtype`, then the `poison` values
+    (NaN, +-Inf) set at their flat indices (the reproducer does the same)."""
     rng = np.random.default_rng(seed)
     np_dtype = NUMPY_DTYPES[dtype]
     x = rng.standard_normal(conv.input_shape).astype(np_dtype)
     w = rng.standard_normal(conv.kernel_shape).astype(np_dtype)
     b = rng.standard_normal(conv.c_out).astype(np_dtype) if conv.bias else None
+    arrays = {"x": x, "w": w, "b": b}
+    for name, index, value in poison:
+        arrays[name].flat[index] = value
     return x, w, b
 
 
@@ -88,16 +93,19 @@ def _exception_text(exc: BaseException) -> str:
     return _format_error(type(exc).__name__, str(exc))
 
 
-def run_case(surface: Surface, case: Case, isolate: bool = False) -> Outcome:
-    """Run and classify one case; `isolate` runs the call in a child process (conformance.isolate)."""
+def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None) -> Outcome:
+    """Run and classify one case; `isolate` runs the call in a child process (conformance.isolate).
+    `on_result(documented, y, case, x, w, b) -> Outcome` classifies a returned array (default: shape, crop and
+    values against the reference); exceptions and crashes are classified here whatever it is."""
+    on_result = on_result or classify_result
     if os.environ.get("CONFORMANCE_TRACE"):
         # the case about to run, flushed first: when a framework aborts the process, this line names the culprit
         sys.stderr.write(f"conformance: running {surface.id}: {case.describe()}\n")
         sys.stderr.flush()
     documented = surface.semantics(case.params, case.conv)
-    x, w, b = make_inputs(case.conv, case.dtype, case.seed)
+    x, w, b = make_inputs(case.conv, case.dtype, case.seed, case.poison)
     if isolate:
-        return _run_isolated(surface, case, documented, x, w, b)
+        return _run_isolated(surface, case, documented, x, w, b, on_result)
     start = time.perf_counter()
     try:
         y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
@@ -107,11 +115,11 @@ def run_case(surface: Surface, case: Case, isolate: bool = False) -> Outcome:
                           "".join(traceback.format_exception_only(exc)).strip()[-800:])
     else:
         call_s = time.perf_counter() - start
-        outcome = _returned(documented, y, case, x, w, b)
+        outcome = on_result(documented, y, case, x, w, b)
     return dataclasses.replace(outcome, call_s=call_s)
 
 
-def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b) -> Outcome:
+def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b, on_result) -> Outcome:
     got = run_isolated(reproducer(surface, case))
     if got.crash:
         return Outcome("divergence", "crash", documented, error=got.crash,
@@ -120,7 +128,7 @@ def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b)
     if got.error_type:
         text = _format_error(got.error_type, got.error_message)
         return _raised(documented, text, text)
-    return _returned(documented, got.y, case, x, w, b)
+    return on_result(documented, got.y, case, x, w, b)
 
 
 def _raised(documented: Documented, error: str, full: str) -> Outcome:
@@ -133,19 +141,25 @@ def _raised(documented: Documented, error: str, full: str) -> Outcome:
                    observed=observed)
 
 
-def _returned(documented: Documented, y, case: Case, x, w, b) -> Outcome:
+def classify_result(documented: Documented, y, case: Case, x, w, b) -> Outcome:
+    """A returned array against the documented outcome: refusal, or shape, crop and values at the window."""
     y = np.asarray(y)
     if documented.refused:
-        located = _locate(y, case, x, w, b)
-        where = "" if located is None or located.found_crop is None else f", values at crop {located.found_crop}"
-        return Outcome("divergence", "error-vs-result", documented, located,
-                       detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}{where}",
-                       observed=f"returned shape {tuple(y.shape)}{where}")
+        return returned_despite_refusal(documented, y, case, x, w, b)
     comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype))
     if comparison.kind == "pass":
         return Outcome("pass", None, documented, comparison, observed=comparison.describe())
     return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe(),
                    observed=comparison.describe())
+
+
+def returned_despite_refusal(documented: Documented, y, case: Case, x, w, b) -> Outcome:
+    """The docs refuse the call and it returned: an error-vs-result divergence, with where the values sit."""
+    located = _locate(y, case, x, w, b)
+    where = "" if located is None or located.found_crop is None else f", values at crop {located.found_crop}"
+    return Outcome("divergence", "error-vs-result", documented, located,
+                   detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}{where}",
+                   observed=f"returned shape {tuple(y.shape)}{where}")
 
 
 def _locate(y, case: Case, x, w, b) -> Comparison | None:

@@ -1,14 +1,14 @@
 """Expected divergences: a reviewed TOML data file, loaded and validated here.
 
 Each entry names a surface (glob on the surface id, or several joined by '|'), a predicate `when` over the case,
-a kind, a reason and an
-upstream link. The predicate is a small Python expression restricted to comparisons, boolean logic,
-arithmetic, subscripts, tuples and comprehensions over these names:
+a kind, a reason and an upstream link. The predicate is a small Python expression restricted to comparisons,
+boolean logic, arithmetic, subscripts, tuples and comprehensions over these names:
 
     the surface's own parameters (by their keys in the case's params dict), and
     in_size kernel stride dilation kd full   (tuples, one entry per spatial dimension)
     crop length                              (the documented window's tuples; None when the docs refuse)
     batch c_in c_out groups bias dtype device rank framework version
+    poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
     any all min max len zip abs sum range    (the only callables)
 
 A malformed file (bad TOML, unknown field, unparseable or disallowed predicate, unknown name) raises
@@ -26,11 +26,12 @@ from typing import Any
 
 from .spec import Conv
 
-KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode")
+KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
+         "nonfinite", "gradient", "adjoint")
 FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
 REQUIRED = {"id", "surface", "when", "kind", "reason"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
-              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length"}
+              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison"}
 FUNCTIONS = {"any": any, "all": all, "min": min, "max": max, "len": len, "zip": zip, "abs": abs, "sum": sum,
              "range": range}
 _ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
@@ -135,12 +136,13 @@ def load(path: str | Path) -> list[Expectation]:
 
 
 def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
-                   version: str = "", window=None) -> dict[str, Any]:
+                   version: str = "", window=None, poison: tuple = ()) -> dict[str, Any]:
     """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
     ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
               kd=conv.effective_kernel, full=conv.full_size, batch=conv.batch, c_in=conv.c_in,
               c_out=conv.c_out, groups=conv.groups, bias=conv.bias, dtype=dtype, device=device,
               rank=conv.rank, framework=framework, version=version,
-              crop=None if window is None else window.crop, length=None if window is None else window.length)
+              crop=None if window is None else window.crop, length=None if window is None else window.length,
+              poison=tuple((name, index, str(value)) for name, index, value in poison))
     return ns

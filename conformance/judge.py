@@ -24,6 +24,8 @@ PROPERTY_KINDS = {
     "values": ("value", "shape", "crop", "error-vs-result", "crash"),
     "refusals": ("error-vs-result", "crash"),
     "portable": ("value", "shape", "crop", "error-vs-result", "crash"),
+    "nonfinite": ("nonfinite", "error-vs-result", "crash"),
+    "gradients": ("gradient", "adjoint", "error-vs-result", "crash"),
 }
 
 
@@ -48,7 +50,7 @@ class Judge:
     @staticmethod
     def _namespace(surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
-                                  documented.window)
+                                  documented.window, case.poison)
 
     def isolates(self, surface: Surface, version: str, case: Case) -> bool:
         """True when the case must run in the worker process: every case with --isolate all, else the cases an
@@ -92,9 +94,15 @@ class Judge:
             "expected_divergence": expected.id if expected else None,
             "expectations_matched": [e.id for e in matched],
             "detail": outcome.detail,
-            "reproducer": reproducer(surface, case, version, check=True),
+            # an outcome may carry its own reproducers (conformance.gradcheck: the gradient script), else the call's
+            "reproducer": _scripts(outcome)[1] or reproducer(surface, case, version, check=True),
             "intent": intent,
         }
+
+
+def _scripts(outcome: Outcome) -> tuple[str | None, str | None]:
+    """(short, checked) reproducers the outcome carries itself (gradcheck.GradientOutcome.scripts), or Nones."""
+    return getattr(outcome, "scripts", None) or (None, None)
 
 
 def _finite(v: float):
@@ -103,8 +111,11 @@ def _finite(v: float):
 
 def _conv_json(case: Case) -> dict:
     c = case.conv
-    return {"in_size": c.in_size, "kernel": c.kernel, "stride": c.stride, "dilation": c.dilation,
-            "batch": c.batch, "c_in": c.c_in, "c_out": c.c_out, "groups": c.groups, "bias": c.bias}
+    out = {"in_size": c.in_size, "kernel": c.kernel, "stride": c.stride, "dilation": c.dilation,
+           "batch": c.batch, "c_in": c.c_in, "c_out": c.c_out, "groups": c.groups, "bias": c.bias}
+    if case.poison:
+        out["poison"] = [[name, index, str(value)] for name, index, value in case.poison]
+    return out
 
 
 def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome) -> str:
@@ -119,5 +130,5 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
         *([f"  verdict:   {verdict}"] if verdict and verdict != outcome.observed else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
-        textwrap.indent(reproducer(surface, case, version), "    "),
+        textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version), "    "),
     ])

@@ -50,6 +50,7 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False) -
         f"x = rng.standard_normal({conv.input_shape}).astype({case.dtype!r})  # (N, C_in, *spatial)",
         f"w = rng.standard_normal({conv.kernel_shape}).astype({case.dtype!r})  # (C_in, C_out/groups, *k), no flip",
         f"b = rng.standard_normal({conv.c_out}).astype({case.dtype!r})" if conv.bias else "b = None",
+        *[f"{name}.flat[{index}] = {_ieee(value)}" for name, index, value in case.poison],
         surface.snippet(case.params, conv, case.dtype, case.device),
         "print(y.shape)",
     ]
@@ -57,6 +58,14 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False) -
         lines += ["", f"# check against an inline NumPy reference; the documentation: {documented}",
                   *_check_lines(documented, conv, case.dtype)]
     return "\n".join(lines)
+
+
+def _ieee(value: float) -> str:
+    if value != value:
+        return "np.nan"
+    if abs(value) == float("inf"):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
 
 
 def _check_lines(documented, conv, dtype: str) -> list[str]:
@@ -77,7 +86,9 @@ def _check_lines(documented, conv, dtype: str) -> list[str]:
         "if y.shape != ref.shape:",
         "    ok, verdict = False, f'shape {y.shape}, documented {ref.shape}'",
         "else:",
-        "    err = np.abs(y.astype(np.float64) - ref) / bound if y.size else np.zeros(1)",
+        "    with np.errstate(invalid='ignore'):  # NaN/Inf in the inputs: equal non-finite classes count as equal",
+        "        same = (np.isnan(y) & np.isnan(ref)) | (y.astype(np.float64) == ref)",
+        "        err = np.where(same, 0.0, np.abs(y.astype(np.float64) - ref) / bound) if y.size else np.zeros(1)",
         "    ok = bool(np.all(err <= 1.0))",
         "    verdict = f'max err/bound {np.nanmax(err) if err.size else 0:.3g} at the documented window'",
         "print('as documented' if ok else 'DIVERGES:', verdict)",

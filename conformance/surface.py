@@ -115,6 +115,24 @@ class Surface(abc.ABC):
     def snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
         """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout)."""
 
+    # -- gradients (conformance.gradcheck); a surface without autodiff keeps these defaults ------------------
+    def vjp(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gy: np.ndarray, params: dict, conv: Conv,
+            dtype: str, device: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The framework's vector-Jacobian products of the same call as `run` for the cotangent `gy` (canonical
+        layout, the output's shape): (gx, gw, gb) in canonical layouts, gb None without a bias. The default raises
+        NotImplementedError: the surface has no autodiff (`has_vjp` is False)."""
+        raise NotImplementedError(f"{self.id} has no autodiff")
+
+    def vjp_snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
+        """Python source that, given canonical NumPy arrays x, w, b, gy of `dtype`, sets gx, gw, gb (canonical
+        layouts, gb None without a bias) the way `vjp` computes them."""
+        raise NotImplementedError(f"{self.id} has no autodiff")
+
+    @property
+    def has_vjp(self) -> bool:
+        """True when the surface overrides `vjp` (the framework differentiates this call)."""
+        return type(self).vjp is not Surface.vjp
+
     # -- shared ------------------------------------------------------------------------------------
     def supports(self, conv: Conv, dtype: str) -> str | None:
         """None if this surface can express `conv` in `dtype`, else the reason it cannot."""

@@ -1,0 +1,57 @@
+"""NaN and Inf propagation: where the inputs hold NaN or +-Inf, which outputs are non-finite, and how.
+
+The reference is the canonical scatter in float64, which multiplies only real input elements by real taps
+and adds the products (IEEE 754: NaN * w = NaN, +-Inf * w = +-Inf by sign, Inf + -Inf = NaN, NaN + anything =
+NaN). So an output element is NaN or +-Inf exactly when the products that land on it (and its bias) make it so.
+A framework that computes the transpose as a correlation over a zero-stuffed input multiplies the stuffed
+zeros by the kernel too, and 0 * Inf = NaN spreads an Inf in the kernel to outputs no real product reaches:
+that is the kind of difference this property records (kind "nonfinite"), element class by element class.
+Finite outputs are not value-checked here (the values property does that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import reference
+from .check import Case, Outcome, returned_despite_refusal
+from .spec import Problem
+from .surface import Documented
+
+CLASS_NAMES = ("finite", "nan", "+inf", "-inf")
+
+
+def classes(a) -> np.ndarray:
+    """0 finite, 1 NaN, 2 +Inf, 3 -Inf, per element."""
+    a = np.asarray(a, np.float64)
+    out = np.zeros(a.shape, np.int8)
+    out[np.isnan(a)] = 1
+    out[np.isposinf(a)] = 2
+    out[np.isneginf(a)] = 3
+    return out
+
+
+def expected_classes(x, w, b, problem: Problem) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        return classes(reference.conv_transpose(x, w, b, problem))
+
+
+def classify_nonfinite(documented: Documented, y, case: Case, x, w, b) -> Outcome:
+    """check.run_case's `on_result` for this property: compare the class of every output element."""
+    y = np.asarray(y)
+    if documented.refused:
+        return returned_despite_refusal(documented, y, case, x, w, b)
+    problem = Problem(case.conv, documented.window, case.dtype)
+    shape = (case.conv.batch, case.conv.c_out, *documented.window.length)
+    if y.shape != shape:
+        text = f"shape {y.shape}, documented {shape} (the shapes property judges this)"
+        return Outcome("divergence", "shape", documented, detail=text, observed=text)
+    want, got = expected_classes(x, w, b, problem), classes(y)
+    wrong = np.argwhere(want != got)
+    summary = (f"{int((got != 0).sum())} non-finite outputs, the reference has {int((want != 0).sum())}")
+    if not len(wrong):
+        return Outcome("pass", None, documented, observed=summary)
+    at = tuple(int(v) for v in wrong[0])
+    detail = (f"{len(wrong)} of {want.size} outputs differ in class from the IEEE scatter: first at index {at}, "
+              f"reference {CLASS_NAMES[want[at]]}, framework {CLASS_NAMES[got[at]]} ({summary})")
+    return Outcome("divergence", "nonfinite", documented, detail=detail, observed=detail)

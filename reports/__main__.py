@@ -1,0 +1,30 @@
+"""Command line of the report package: `python -m reports VERB ...`.
+
+  build    records (files or folders, any number) -> one self-contained HTML page (reports.build)
+  merge    shard records files -> one de-duplicated records file, the worst outcome per case (reports.merge)
+  diff     new, fixed and changed divergences between two runs, as text for CI logs (reports.diff)
+
+Exit status: 0 success, 1 the answer is a failure (diff: a new divergence) or an input was partly unreadable
+(merge), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+VERB_MODULES = ["reports.build", "reports.merge", "reports.diff"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", required=True)
+    for name in VERB_MODULES:
+        importlib.import_module(name).register(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""One card per distinct divergence: records grouped by `signature.Signature` and framework version.
+
+A card shows the divergence's minimal case — the smallest final (shrunk) record when Hypothesis shrank one, else
+the smallest record — with the documented outcome and its doc, what happened, err/bound, the window diagrams,
+the expected-divergence entry (reason, upstream link) when one covers it, and the record's reproducer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from conformance.expectations import Expectation
+from conformance.spec import Conv
+
+from . import windows
+from .outcomes import PROPERTY_ORDER
+from .signature import STATUS_RANK, STATUS_WORDS, Signature, is_divergence, severity, signature
+
+
+@dataclass
+class Card:
+    signature: Signature
+    framework: str
+    version: str
+    status: str                          # the worst status of its records: divergence, expected, other
+    records: int
+    properties: list[tuple[str, int]]
+    devices: list[str]
+    dtypes: list[str]
+    minimal: dict
+    expectation: Expectation | None
+    diagrams: list[windows.Diagram]
+    diff: str = ""                       # "new" or "changed" when the page compares with a baseline
+    diff_note: str = ""
+    crop_shifts: list[str] = field(default_factory=list)
+    first_of_signature: bool = False     # the card that carries the signature's anchor (diff links to it)
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.signature.anchor}-{re.sub(r'[^a-z0-9]+', '-', self.version.lower()).strip('-')}"
+
+    @property
+    def status_words(self) -> str:
+        return STATUS_WORDS[self.status]
+
+    @property
+    def config_text(self) -> str:
+        return config_text(self.minimal)
+
+    @property
+    def params_text(self) -> str:
+        params = self.minimal.get("params") or {}
+        if not isinstance(params, dict):
+            return str(params)
+        return ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in params.items()) or "none"
+
+    @property
+    def expected_text(self) -> str:
+        e = self.minimal.get("expected") or {}
+        if "refusal" in e:
+            return f"refused: {e['refusal']}"
+        if "crop" in e:
+            return f"crop={_dims(e.get('crop'))} L={_dims(e.get('length'))} via {e.get('rule', '')}"
+        return "unknown"
+
+    @property
+    def doc(self) -> str:
+        return str((self.minimal.get("expected") or {}).get("doc", ""))
+
+    @property
+    def actual_text(self) -> str:
+        a = self.minimal.get("actual") or {}
+        if "error" in a:
+            return ("process " if self.signature.kind == "crash" else "raised ") + first_line(str(a["error"]), 300)
+        if "shape" in a:
+            text = f"shape {tuple(a['shape'])}"
+            if a.get("found_crop") is not None:
+                text += f"; the values match the reference at crop={_dims(a['found_crop'])}"
+            return text
+        return "no result (the process making the call died)"
+
+    @property
+    def err_text(self) -> str:
+        return err_text(self.minimal.get("err_over_bound"))
+
+    @property
+    def detail(self) -> str:
+        return str(self.minimal.get("detail") or "")
+
+    @property
+    def reproducer(self) -> str:
+        return str(self.minimal.get("reproducer") or "")
+
+
+def _dims(values) -> str:
+    return "none" if values is None else "x".join(map(str, values))
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[:limit - 3] + "..."
+
+
+def err_text(v) -> str:
+    if v is None:
+        return "not measured"
+    if isinstance(v, str):
+        return v
+    return f"{v:.3g}" if math.isfinite(v) else str(v)
+
+
+CONV_FIELDS = ("in_size", "kernel", "stride", "dilation", "batch", "c_in", "c_out", "groups", "bias")
+
+
+def config_text(r: dict) -> str:
+    """The canonical config as the failure message writes it, plus any field a newer writer added (poison)."""
+    c = r.get("config") or {}
+    try:
+        text = str(Conv(**{k: c[k] for k in CONV_FIELDS if k in c}))
+        extra = {k: v for k, v in c.items() if k not in CONV_FIELDS}
+        if extra:
+            text += " " + " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in sorted(extra.items()))
+    except (TypeError, ValueError):
+        text = json.dumps(c, sort_keys=True, default=str)
+    return f"{text} {r.get('dtype', '')} on {r.get('device', '')}"
+
+
+def size_key(r: dict) -> tuple:
+    """Smaller is simpler: final (shrunk) records first, then fewer elements, then smaller parameters."""
+    c = r.get("config") or {}
+
+    def prod(key):
+        n = 1
+        for v in c.get(key) or [1]:
+            n *= v if isinstance(v, int) else 1
+        return n
+    return (not r.get("final"), len(c.get("in_size") or []), prod("in_size") * c.get("batch", 1),
+            c.get("c_in", 1) * c.get("c_out", 1), prod("kernel"), prod("stride"), prod("dilation"),
+            c.get("groups", 1), bool(c.get("bias")), len(json.dumps(r.get("params"), sort_keys=True, default=str)),
+            str(r.get("dtype")))
+
+
+def _shift(r: dict) -> str | None:
+    a, e = r.get("actual") or {}, r.get("expected") or {}
+    if a.get("found_crop") is None or "crop" not in e:
+        return None
+    return "(" + ", ".join(f"{f - c:+d}" for f, c in zip(a["found_crop"], e["crop"])) + ")"
+
+
+def build(records: list[dict], expectations: list[Expectation] | None = None) -> list[Card]:
+    by_id = {e.id: e for e in expectations or []}
+    groups: dict[tuple[Signature, str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        if is_divergence(r):
+            groups[(signature(r), r["framework"], r["version"])].append(r)
+    cards = []
+    for (sig, framework, version), recs in groups.items():
+        status = max((r["status"] for r in recs), key=lambda s: STATUS_RANK.get(s, 0))
+        pool = [r for r in recs if r["status"] == status]
+        minimal = min(pool, key=lambda r: (size_key(r), [-x for x in severity(r)[:3]]))
+        props = Counter(r["property"] for r in recs)
+        order = [p for p in PROPERTY_ORDER if p in props] + sorted(set(props) - set(PROPERTY_ORDER))
+        shifts = Counter(s for s in map(_shift, recs) if s)
+        cards.append(Card(
+            signature=sig, framework=framework, version=version, status=status, records=len(recs),
+            properties=[(p, props[p]) for p in order], devices=sorted({str(r.get("device")) for r in recs}),
+            dtypes=sorted({str(r.get("dtype")) for r in recs}), minimal=minimal,
+            expectation=by_id.get(sig.cls) if sig.covered else None, diagrams=windows.diagrams(minimal),
+            crop_shifts=[f"{s} x{n}" for s, n in shifts.most_common(6)]))
+    cards.sort(key=lambda c: (-STATUS_RANK.get(c.status, 0), c.signature.surface, c.signature.kind,
+                              c.signature.cls, c.version))
+    seen: set[Signature] = set()
+    for card in cards:
+        card.first_of_signature = card.signature not in seen
+        seen.add(card.signature)
+    return cards
