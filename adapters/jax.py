@@ -43,7 +43,10 @@ asks for full precision. It does not change the window.
 
 from __future__ import annotations
 
+import math
 import os
+
+import numpy as np
 
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
@@ -253,6 +256,13 @@ def spell_conv_general_dilated(intent: str, conv: Conv) -> dict:
             "precision": None}
 
 
+def _pads_fault(fault: str, params: dict, values: list) -> dict:
+    """JAX's padding is (lo, hi) of the stride-dilated input (negative removes elements, XLA Pad)."""
+    if fault == "padding":
+        return {**params, "padding": [[v, v] for v in values]}
+    raise Unexpressible("JAX's transposed convolutions take no output_padding or output size (pads set it)")
+
+
 class _JaxSurface(Surface):
     def _put(self, a, device):
         import jax
@@ -277,6 +287,9 @@ class ConvTranspose(_JaxSurface):
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_conv_transpose(intent, conv, bool(self.extra.get("use_consistent_padding")))
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return _pads_fault(fault, self.spell("valid", conv), values)
 
     def _rhs(self, w, conv, params):
         """transpose_kernel=True: JAX flips and swaps, so pass canonical w labelled (O=C_in, I=C_out);
@@ -325,6 +338,30 @@ class ConvTranspose(_JaxSurface):
                 dimension_numbers={_dimension_numbers(r, layout)}, precision={prec}, {kw})).transpose({_y_perm(r, layout)})
         """)
 
+    def _rhs_index(self, conv, params):
+        return self._rhs(np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape), conv, params)
+
+    def _call(self, params, conv):
+        import jax
+        return lambda lhs, rhs: jax.lax.conv_transpose(
+            lhs, rhs, conv.stride, _padding_arg(params["padding"]), rhs_dilation=conv.dilation,
+            dimension_numbers=_dimension_numbers(conv.rank, params["layout"]),
+            precision=_precision(params["precision"]), **self._kwargs(params, conv))
+
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        return _vjp(self, x, w, gy, params, conv, device)
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        r, layout = conv.rank, params["layout"]
+        index = (f"widx.transpose({_rhs_perm(r, layout)})" if params["transpose_kernel"]
+                 else _flipped_oi_source(conv, layout, "widx"))
+        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
+        kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
+        call = (f"jax.lax.conv_transpose(lhs, rhs, {conv.stride}, {_padding_arg(params['padding'])!r}, "
+                f"rhs_dilation={conv.dilation}, dimension_numbers={_dimension_numbers(r, layout)}, precision={prec}, "
+                f"{kw})")
+        return _vjp_source(conv, layout, dtype, device, index, call)
+
 
 class ConvGeneralDilated(_JaxSurface):
     """jax.lax.conv_general_dilated as a fractionally strided conv: lhs_dilation=stride, window_strides=1."""
@@ -340,6 +377,9 @@ class ConvGeneralDilated(_JaxSurface):
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_conv_general_dilated(intent, conv)
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return _pads_fault(fault, self.spell("valid", conv), values)
 
     def run(self, x, w, b, params, conv, dtype, device):
         import jax
@@ -369,6 +409,73 @@ class ConvGeneralDilated(_JaxSurface):
                 dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={g},
                 precision={prec})).transpose({_y_perm(r, layout)})
         """)
+
+    def _rhs_index(self, conv, params):
+        index = np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape)
+        return np.ascontiguousarray(_oi_kernel(index, conv, flip=True).transpose(_rhs_perm(conv.rank, params["layout"])))
+
+    def _call(self, params, conv):
+        import jax
+        return lambda lhs, rhs: jax.lax.conv_general_dilated(
+            lhs, rhs, (1,) * conv.rank, _padding_arg(params["padding"]), lhs_dilation=conv.stride,
+            rhs_dilation=conv.dilation, dimension_numbers=_dimension_numbers(conv.rank, params["layout"]),
+            feature_group_count=conv.groups, precision=_precision(params["precision"]))
+
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        return _vjp(self, x, w, gy, params, conv, device)
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        r, layout = conv.rank, params["layout"]
+        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
+        call = (f"jax.lax.conv_general_dilated(lhs, rhs, {(1,) * r}, {_padding_arg(params['padding'])!r}, "
+                f"lhs_dilation={conv.stride}, rhs_dilation={conv.dilation}, "
+                f"dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={conv.groups}, "
+                f"precision={prec})")
+        return _vjp_source(conv, layout, dtype, device, _flipped_oi_source(conv, layout, "widx"), call)
+
+
+# -- gradients (conformance.gradcheck): jax.vjp of the same call, in canonical layouts --------------------------
+# The canonical -> rhs conversion only moves the kernel's elements: applied by the surface's own NumPy conversion to
+# an array of flat indices (`_rhs_index`), it becomes a gather inside the differentiated function, so jax.vjp
+# returns the kernel's gradient in the canonical layout (the gather's transpose, a scatter-add of a permutation,
+# is exact). The input and output transposes are differentiated the same way.
+def _vjp(surface, x, w, gy, params, conv, device):
+    import jax
+    import jax.numpy as jnp
+    layout, index = params["layout"], surface._rhs_index(conv, params)
+    call = surface._call(params, conv)
+
+    def f(xc, wc):
+        lhs = jnp.transpose(xc, _x_perm(conv.rank, layout))
+        return jnp.transpose(call(lhs, jnp.ravel(wc)[index]), _y_perm(conv.rank, layout))
+
+    _, pullback = jax.vjp(f, surface._put(x, device), surface._put(w, device))
+    gx, gw = pullback(surface._put(gy, device))
+    return np.asarray(gx), np.asarray(gw), None
+
+
+def _flipped_oi_source(conv: Conv, layout: str, name: str) -> str:
+    """Source of _oi_kernel(name, conv, flip=True).transpose(_rhs_perm) (the snippets' kernel conversion)."""
+    r, g = conv.rank, conv.groups
+    return (f"np.flip({name}, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
+            f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
+            f".transpose({_rhs_perm(r, layout)})")
+
+
+def _vjp_source(conv: Conv, layout: str, dtype: str, device: str, index: str, call: str) -> str:
+    r = conv.rank
+    return dedent(f"""
+        import jax, jax.numpy as jnp, numpy as np
+        {_x64_line(dtype)}
+        put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
+        widx = np.arange(w.size).reshape(w.shape)
+        index = {index}  # the kernel conversion as a gather of flat indices: gw comes back canonical
+        def f(x_, w_):
+            lhs, rhs = jnp.transpose(x_, {_x_perm(r, layout)}), jnp.ravel(w_)[index]
+            return jnp.transpose({call}, {_y_perm(r, layout)})
+        gx, gw = (np.asarray(g) for g in jax.vjp(f, put(x), put(w))[1](put(gy)))
+        gb = None
+    """)
 
 
 def _persistent_cache(jax) -> None:

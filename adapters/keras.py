@@ -42,6 +42,8 @@ so the canonical (c_in, c_out, *k) kernel is only transposed.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from conformance.portable import exact_size_target
@@ -179,6 +181,11 @@ class ConvTranspose(Surface):
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv)
 
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        if fault == "output-padding":
+            return {**spell("valid", conv), "output_padding": list(values)}
+        raise Unexpressible("Conv*DTranspose takes padding 'valid'/'same' and output_padding only")
+
     def run(self, x, w, b, params, conv, dtype, device):
         import keras
         rank, first = conv.rank, params["data_format"] == "channels_first"
@@ -214,6 +221,119 @@ class ConvTranspose(Surface):
                 m.set_weights({weights})
                 y = keras.ops.convert_to_numpy(m({xin})); y = {yout}
         """)
+
+    # -- gradients (conformance.gradcheck): each backend's own autodiff, as the Keras guides on writing a training loop
+    # from scratch do it: tf.GradientTape (https://keras.io/guides/writing_a_training_loop_from_scratch/), torch
+    # autograd with `variable.value.grad` (https://keras.io/guides/writing_a_custom_training_loop_in_torch/), and
+    # jax.vjp over `layer.stateless_call(trainable, non_trainable, x)`
+    # (https://keras.io/guides/writing_a_custom_training_loop_in_jax/). The layout conversions are run's, inverted.
+    def _layer(self, params, conv, dtype):
+        import keras
+        op = params["output_padding"]
+        return getattr(keras.layers, f"Conv{conv.rank}DTranspose")(
+            conv.c_out, conv.kernel, strides=conv.stride, padding=params["padding"],
+            output_padding=None if op is None else tuple(op), data_format=params["data_format"],
+            dilation_rate=conv.dilation, use_bias=conv.bias, dtype=dtype)
+
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        import keras
+        rank, first = conv.rank, params["data_format"] == "channels_first"
+        xin = x if first else np.transpose(x, _to_last(rank))
+        gyin = gy if first else np.transpose(gy, _to_last(rank))
+        with keras.device(_keras_device(device)):
+            layer = self._layer(params, conv, dtype)
+            layer.build(xin.shape)
+            kernel = np.transpose(w, _kernel_axes(rank))
+            layer.set_weights([kernel, b] if conv.bias else [kernel])
+            grads = _BACKEND_VJP[keras.backend.backend()](layer, xin, gyin, conv.bias)
+            gx, gk, gb = (None if g is None else keras.ops.convert_to_numpy(g) for g in grads)
+        gx = gx if first else np.transpose(gx, _to_first(rank))
+        # a gradient the backend did not produce stays None (conformance.gradcheck reports it as missing)
+        return gx, None if gk is None else np.transpose(gk, np.argsort(_kernel_axes(rank))), gb
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        rank, first = conv.rank, params["data_format"] == "channels_first"
+        op = params["output_padding"]
+        backend = self.framework.split("-", 1)[1]
+        xin = "x" if first else f"x.transpose({_to_last(rank)})"
+        gyin = "gy" if first else f"gy.transpose({_to_last(rank)})"
+        gx = "grads[0]" if first else f"grads[0].transpose({_to_first(rank)})"
+        weights = f"[w.transpose({_kernel_axes(rank)})" + (", b]" if conv.bias else "]")
+        grads = _BACKEND_VJP_SOURCE[backend].format(xin=xin, gyin=gyin)
+        return dedent(f"""
+            import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
+            import keras, numpy as np
+            with keras.device({_keras_device(device)!r}):
+                m = keras.layers.Conv{rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
+                    padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
+                    data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
+                    dtype={dtype!r})
+                m.build({xin}.shape)
+                m.set_weights({weights})
+        """) + "\n" + textwrap.indent(dedent(grads), "    ") + "\n" + dedent(f"""
+                grads = [None if g is None else keras.ops.convert_to_numpy(g) for g in grads]
+            gx, gw = {gx}, None if grads[1] is None else grads[1].transpose({tuple(int(a) for a in np.argsort(_kernel_axes(rank)))})
+            gb = grads[2] if b is not None else None
+        """)
+
+
+def _vjp_tensorflow(layer, xin, gyin, bias):
+    import tensorflow as tf
+    tx = tf.constant(xin)
+    with tf.GradientTape() as tape:
+        tape.watch(tx)
+        y = layer(tx)
+    grads = tape.gradient(y, [tx, layer.kernel] + ([layer.bias] if bias else []), output_gradients=tf.constant(gyin))
+    return (*grads, None) if not bias else tuple(grads)
+
+
+def _vjp_torch(layer, xin, gyin, bias):
+    import warnings
+
+    import keras
+    tx = keras.ops.convert_to_tensor(xin).detach().requires_grad_()   # a leaf, so autograd fills tx.grad
+    layer(tx).backward(keras.ops.convert_to_tensor(gyin))
+    with warnings.catch_warnings():   # torch warns when .grad is read off a non-leaf: the gradient is then None,
+        warnings.simplefilter("ignore", UserWarning)   # which gradcheck reports as missing
+        return tx.grad, layer.kernel.value.grad, layer.bias.value.grad if bias else None
+
+
+def _vjp_jax(layer, xin, gyin, bias):
+    import jax
+    import jax.numpy as jnp
+    trainable = [v.value for v in layer.trainable_variables]
+    non_trainable = [v.value for v in layer.non_trainable_variables]
+    _, pullback = jax.vjp(lambda xv, tv: layer.stateless_call(tv, non_trainable, xv)[0], jnp.asarray(xin), trainable)
+    gx, gtv = pullback(jnp.asarray(gyin))
+    slot = {id(v): n for n, v in enumerate(layer.trainable_variables)}
+    return gx, gtv[slot[id(layer.kernel)]], gtv[slot[id(layer.bias)]] if bias else None
+
+
+_BACKEND_VJP = {"tensorflow": _vjp_tensorflow, "torch": _vjp_torch, "jax": _vjp_jax}
+# the same, as source for the reproducers: sets `grads` = [gx, kernel gradient(, bias gradient)] in Keras layouts
+_BACKEND_VJP_SOURCE = {
+    "tensorflow": """
+        import tensorflow as tf
+        tx = tf.constant({xin})
+        with tf.GradientTape() as tape:
+            tape.watch(tx)
+            yt = m(tx)
+        grads = tape.gradient(yt, [tx, m.kernel] + ([m.bias] if b is not None else []),
+                              output_gradients=tf.constant({gyin}))
+    """,
+    "torch": """
+        tx = keras.ops.convert_to_tensor({xin}).detach().requires_grad_()
+        m(tx).backward(keras.ops.convert_to_tensor({gyin}))
+        grads = [tx.grad, m.kernel.value.grad] + ([m.bias.value.grad] if b is not None else [])
+    """,
+    "jax": """
+        import jax, jax.numpy as jnp
+        tv, ntv = [v.value for v in m.trainable_variables], [v.value for v in m.non_trainable_variables]
+        gxl, gtv = jax.vjp(lambda xv, tv: m.stateless_call(tv, ntv, xv)[0], jnp.asarray({xin}), tv)[1](jnp.asarray({gyin}))
+        slot = {{id(v): n for n, v in enumerate(m.trainable_variables)}}
+        grads = [gxl, gtv[slot[id(m.kernel)]]] + ([gtv[slot[id(m.bias)]]] if b is not None else [])
+    """,
+}
 
 
 def _backend_version(backend: str) -> str:

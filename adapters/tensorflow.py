@@ -210,6 +210,19 @@ def spell(intent: str, conv: Conv, explicit_ok: bool) -> dict:
     return {"padding": padding, "output_shape": sizes, "data_format": CHANNELS_LAST[conv.rank]}
 
 
+def spell_fault(fault: str, conv: Conv, values: list, explicit_ok: bool) -> dict:
+    params = spell("valid", conv, explicit_ok)
+    if fault == "output-size":
+        return {**params, "output_shape": list(values)}
+    if fault == "output-size-rank":
+        return {**params, "output_shape": [*params["output_shape"], params["output_shape"][-1]]}
+    if fault == "padding" and explicit_ok:
+        return {**params, "padding": [[v, v] for v in values],
+                "output_shape": [dim.full - 2 * v for dim, v in zip(conv.dims(), values)]}
+    raise Unexpressible("tf.nn takes no output_padding (output_shape sets the size)" if fault == "output-padding"
+                        else "explicit padding is documented for conv2d_transpose only")
+
+
 class _TFSurface(Surface):
     filter_in_out = False   # the documented filter layout; see _layout
     @abc.abstractmethod
@@ -237,6 +250,37 @@ class _TFSurface(Surface):
             y = np.transpose(y.numpy(), {y_perm})
         """)
 
+    # gradients (conformance.gradcheck): tf.GradientTape over the same call, the layout transposes inside the tape, so
+    # the gradients come back in canonical layouts (https://www.tensorflow.org/guide/autodiff, output_gradients:
+    # https://www.tensorflow.org/api_docs/python/tf/GradientTape#gradient)
+    def vjp(self, x, w, b, gy, params, conv, dtype, device):
+        import tensorflow as tf
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
+        fn = getattr(tf.nn, self._fn_name(conv))
+        with tf.device(_tf_device(device)):
+            tx, tw = tf.constant(x), tf.constant(w)
+            with tf.GradientTape() as tape:
+                tape.watch([tx, tw])
+                y = tf.transpose(fn(tf.transpose(tx, x_perm), tf.transpose(tw, w_perm), out, strides=conv.stride,
+                                    padding=padding, data_format=params["data_format"], dilations=conv.dilation),
+                                 y_perm)
+            gx, gw = tape.gradient(y, [tx, tw], output_gradients=tf.constant(gy))
+        return (tf.zeros_like(tx) if gx is None else gx).numpy(), (tf.zeros_like(tw) if gw is None else gw).numpy(), None
+
+    def vjp_snippet(self, params, conv, dtype, device):
+        x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
+        return dedent(f"""
+            import numpy as np, tensorflow as tf
+            with tf.device({_tf_device(device)!r}):
+                tx, tw = tf.constant(x), tf.constant(w)
+                with tf.GradientTape() as tape:
+                    tape.watch([tx, tw])
+                    yt = tf.transpose(tf.nn.{self._fn_name(conv)}(tf.transpose(tx, {x_perm}), tf.transpose(tw, {w_perm}),
+                        {out}, strides={conv.stride}, padding={padding!r}, data_format={params['data_format']!r}, dilations={conv.dilation}), {y_perm})
+                gx, gw = (g.numpy() for g in tape.gradient(yt, [tx, tw], output_gradients=tf.constant(gy)))
+            gb = None
+        """)
+
 
 class Generic(_TFSurface):
     filter_in_out = True    # tf.nn.conv_transpose's docstring: spatial_filter_shape + [in_channels, out_channels]
@@ -252,6 +296,9 @@ class Generic(_TFSurface):
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv, explicit_ok=False)
 
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return spell_fault(fault, conv, values, explicit_ok=False)
+
 
 class Ranked(_TFSurface):
     def _fn_name(self, conv):
@@ -265,6 +312,9 @@ class Ranked(_TFSurface):
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv, explicit_ok=conv.rank == 2)
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return spell_fault(fault, conv, values, explicit_ok=conv.rank == 2)
 
 
 def load() -> Adapter:

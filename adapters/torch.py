@@ -116,6 +116,27 @@ def spell_functional(intent: str, conv: Conv) -> dict:
             "output_padding": [n - (dim.full - 2 * p) for dim, (p, n) in zip(conv.dims(), pads)]}
 
 
+def fault_functional(fault: str, conv: Conv, values: list) -> dict:
+    params = spell_functional("valid", conv)
+    if fault == "output-padding":
+        return {**params, "output_padding": list(values)}
+    if fault == "padding":
+        return {**params, "padding": list(values)}
+    raise Unexpressible("conv_transpose takes no output size (output_padding sets it)")
+
+
+def fault_module(fault: str, conv: Conv, values: list) -> dict:
+    params = spell_module("valid", conv)
+    full = [dim.full for dim in conv.dims()]
+    if fault == "output-padding":            # the size that output_padding would give
+        return {**params, "output_size": [f + v for f, v in zip(full, values)]}
+    if fault == "padding":
+        return {"padding": list(values), "output_size": [f - 2 * v for f, v in zip(full, values)]}
+    if fault == "output-size":
+        return {**params, "output_size": list(values)}
+    return {**params, "output_size": [*params["output_size"], params["output_size"][-1]]}   # output-size-rank
+
+
 def spell_module(intent: str, conv: Conv) -> dict:
     pads = [_intent_padding(intent, dim) for dim in conv.dims()]
     return {"padding": [p for p, _ in pads], "output_size": [n for _, n in pads]}
@@ -139,6 +160,9 @@ class Functional(_TorchSurface):
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_functional(intent, conv)
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return fault_functional(fault, conv, values)
 
     def run(self, x, w, b, params, conv, dtype, device):
         import torch.nn.functional as F
@@ -201,6 +225,9 @@ class Module(_TorchSurface):
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_module(intent, conv)
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        return fault_module(fault, conv, values)
 
     def _module(self, conv, params, dtype, device):
         import torch

@@ -50,6 +50,7 @@ class Outcome:
     detail: str = ""                   # why this verdict
     observed: str = ""                 # what came out, in one line
     call_s: float | None = None        # wall seconds inside the bare framework call (surface.run), when run here
+    shape: tuple | None = None         # the output shape, where no comparison holds it (a result nothing predicts)
 
     @property
     def ok(self) -> bool:

@@ -25,6 +25,7 @@ PROPERTY_KINDS = {
     "refusals": ("error-vs-result", "crash"),
     "portable": ("value", "shape", "crop", "error-vs-result", "crash"),
     "nonfinite": ("nonfinite", "error-vs-result", "crash"),
+    "errors": ("error-vs-result", "crash", "shape", "crop", "value"),
     "gradients": ("gradient", "adjoint", "error-vs-result", "crash"),
 }
 
@@ -61,7 +62,7 @@ class Judge:
         return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
 
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
-              final: bool = True, intent: str | None = None) -> None:
+              final: bool = True, intent: str | None = None, fault: dict | None = None) -> None:
         ns = self._namespace(surface, version, case, outcome.documented)
         matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
         expected = None
@@ -72,11 +73,12 @@ class Judge:
                   else "expected" if expected else "divergence" if asserted else "other")
         if self.writer is not None:
             self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final,
-                                           intent))
+                                           intent, fault))
         if status == "divergence":
             raise DivergenceError(failure_message(prop, surface, version, case, outcome))
 
-    def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent) -> dict:
+    def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent,
+                fault) -> dict:
         doc = outcome.documented
         comparison = outcome.comparison
         return {
@@ -85,9 +87,11 @@ class Judge:
             "dtype": case.dtype, "mode": "eager", "config": _conv_json(case), "params": case.params,
             "seed": case.seed, "final": final, "call_s": outcome.call_s,
             "expected": ({"refusal": doc.refusal.reason, "doc": doc.refusal.doc} if doc.refused else
+                         {"either": doc.rule, "doc": doc.doc} if doc.window is None else
                          {"crop": doc.window.crop, "length": doc.window.length, "rule": doc.rule, "doc": doc.doc}),
             "actual": ({"error": outcome.error} if outcome.error else
                        {"shape": comparison.actual_shape, "found_crop": comparison.found_crop} if comparison else
+                       {"shape": outcome.shape, "found_crop": None} if outcome.shape is not None else
                        {}),
             "verdict": outcome.verdict, "kind": outcome.kind, "status": status,
             "err_over_bound": None if comparison is None or doc.refused else _finite(comparison.ratio),
@@ -95,8 +99,9 @@ class Judge:
             "expectations_matched": [e.id for e in matched],
             "detail": outcome.detail,
             # an outcome may carry its own reproducers (conformance.gradcheck: the gradient script), else the call's
-            "reproducer": _scripts(outcome)[1] or reproducer(surface, case, version, check=True),
-            "intent": intent,
+            "reproducer": _scripts(outcome)[1] or reproducer(surface, case, version, check=True,
+                                                             documented=outcome.documented),
+            "intent": intent, "fault": fault,
         }
 
 
@@ -130,5 +135,5 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
         *([f"  verdict:   {verdict}"] if verdict and verdict != outcome.observed else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
-        textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version), "    "),
+        textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version, documented=doc), "    "),
     ])

@@ -37,12 +37,17 @@ def reference(x, w, b, stride, dilation, groups, crop, length):
 '''.strip("\n")
 
 
-def reproducer(surface: Surface, case, version: str = "", check: bool = False) -> str:
-    """The script for `case` on `surface`; `check` appends the inline reference check (see module doc)."""
+def reproducer(surface: Surface, case, version: str = "", check: bool = False, documented=None) -> str:
+    """The script for `case` on `surface`; `check` appends the inline reference check (see module doc).
+    `documented` replaces the surface's semantics (the error catalogue's configurations are outside them)."""
     conv = case.conv
-    documented = surface.semantics(case.params, conv)
-    expect = (f"refused ({documented.refusal.reason})" if documented.refused
-              else f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}")
+    documented = documented or surface.semantics(case.params, conv)
+    if documented.refused:
+        expect = f"refused ({documented.refusal.reason})"
+    elif documented.window is None:
+        expect = f"either outcome ({documented.rule})"
+    else:
+        expect = f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}"
     lines = [
         f"# {surface.id} {version} on {case.device}, {case.dtype}; documented: {expect}",
         "import numpy as np",
@@ -54,7 +59,7 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False) -
         surface.snippet(case.params, conv, case.dtype, case.device),
         "print(y.shape)",
     ]
-    if check:
+    if check and (documented.refused or documented.window is not None):
         lines += ["", f"# check against an inline NumPy reference; the documentation: {documented}",
                   *_check_lines(documented, conv, case.dtype)]
     return "\n".join(lines)

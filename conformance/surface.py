@@ -54,6 +54,8 @@ class Documented:
     def __str__(self) -> str:
         if self.refusal:
             return f"refused: {self.refusal.reason} [{self.refusal.doc}]"
+        if self.window is None:
+            return f"either a refusal or a result: {self.rule} [{self.doc}]"
         return f"{self.window} via {self.rule} [{self.doc}]"
 
 
@@ -110,6 +112,12 @@ class Surface(abc.ABC):
         """This API's parameters for a portable intent (conformance.portable.INTENTS), written the way its users
         write them; raises Unexpressible when the API has no way to say it. Surfaces override it."""
         raise Unexpressible(f"{self.id} spells no portable intents")
+
+    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
+        """This API's parameters for a parameter fault of the error catalogue (conformance.catalogue.PARAM_FAULTS:
+        output-padding, padding, output-size, output-size-rank with per-dimension `values`), starting from the
+        valid 'valid' spelling; raises Unexpressible when the API has no such parameter."""
+        raise Unexpressible(f"{self.id} spells no parameter faults")
 
     @abc.abstractmethod
     def snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
