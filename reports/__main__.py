@@ -3,6 +3,7 @@
   build    records (files or folders, any number) -> one self-contained HTML page (reports.build)
   merge    shard records files -> one de-duplicated records file, the worst outcome per case (reports.merge)
   diff     new, fixed and changed divergences between two runs, as text for CI logs (reports.diff)
+  history  past runs: framework releases -> divergence signatures -> first and last seen (reports.history)
 
 Exit status: 0 success, 1 the answer is a failure (diff: a new divergence) or an input was partly unreadable
 (merge), 2 bad input.
@@ -14,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-VERB_MODULES = ["reports.build", "reports.merge", "reports.diff"]
+VERB_MODULES = ["reports.build", "reports.merge", "reports.diff", "reports.history"]
 
 
 def main(argv: list[str] | None = None) -> int:

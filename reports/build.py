@@ -26,6 +26,8 @@ from conformance import matrix as align
 from conformance.summary import xpassed
 
 from . import atomic, cards, diff, heatmap, load, merge, outcomes
+from . import channels as channels_mod
+from . import history as history_mod
 from .outcomes import OUTCOME_WORDS
 
 HERE = Path(__file__).resolve().parent
@@ -95,9 +97,13 @@ def load_expectations(path: Path | None) -> tuple[list[exp_mod.Expectation], str
 
 def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_problem: str | None = None,
             baseline: load.Loaded | None = None, sources: list[str] | None = None,
-            baseline_sources: list[str] | None = None) -> dict:
+            baseline_sources: list[str] | None = None, channels_from: list[Path] | None = None,
+            history_data: dict | None = None, history_new: list[str] | None = None) -> dict:
     records, duplicates = merge.dedupe(loaded.records)
     problems = list(loaded.problems) + ([exp_problem] if exp_problem else [])
+    chans, chan_problems = channels_mod.read(channels_from) if channels_from else ([], [])
+    problems += chan_problems
+    pairs = channels_mod.pair_diffs(chans)
     try:
         heat = heatmap.build(align.to_json(align.build(records)))
     except (KeyError, TypeError, ValueError, IndexError) as exc:
@@ -116,6 +122,13 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
                 card.diff = "new"
             elif card.signature in changed:
                 card.diff, card.diff_note = "changed", changed[card.signature]
+    hist_notes: dict = {}
+    if history_data is not None:
+        for card in card_list:
+            hist_notes[card.signature] = history_mod.note(history_data, card.signature)
+        if page_diff is not None:
+            for g in page_diff.new + page_diff.fixed:
+                hist_notes.setdefault(g.signature, history_mod.note(history_data, g.signature))
     times = [r["time"] for r in records if isinstance(r.get("time"), (int, float))]
     table = outcomes.build(records)
     by_status = defaultdict(int)
@@ -136,6 +149,9 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "heat": heat, "cards": card_list, "by_status": dict(by_status),
         "crash_cards": sum(1 for c in card_list if c.signature.kind == "crash"),
         "xpassed": gone, "diff": page_diff, "expectations": len(expectations),
+        "channels": chans, "channel_pairs": pairs, "history": history_data, "history_notes": hist_notes,
+        "history_new": set(history_new or []),
+        "history_changes": history_mod.release_changes(history_data) if history_data else [],
         "css": Markup(css), "js": Markup(js), "csp": f"default-src 'none'; style-src '{_sha256(css)}'; "
                                                      f"script-src '{_sha256(js)}'; img-src data:",
     }
@@ -146,12 +162,13 @@ def render(ctx: dict) -> str:
 
 
 def build(paths: list[Path], out: Path, baseline: list[Path] | None = None,
-          expectations_path: Path | None = DEFAULT_EXPECTATIONS) -> Path:
+          expectations_path: Path | None = DEFAULT_EXPECTATIONS, channels_from: list[Path] | None = None,
+          history_data: dict | None = None, history_new: list[str] | None = None) -> Path:
     expectations, exp_problem = load_expectations(expectations_path)
     loaded = load.load(paths)
     base = load.load(baseline) if baseline else None
     ctx = context(loaded, expectations, exp_problem, base, [str(p) for p in paths],
-                  [str(p) for p in baseline or []])
+                  [str(p) for p in baseline or []], channels_from, history_data, history_new)
     return atomic.write_text(out, render(ctx))
 
 
@@ -162,11 +179,21 @@ def register(sub) -> None:
     p.add_argument("--baseline", nargs="+", type=Path, help="a previous run's records: show what changed")
     p.add_argument("--expectations", type=Path, default=DEFAULT_EXPECTATIONS,
                    help="the expected-divergences file, for reasons and upstream links")
+    p.add_argument("--channels", nargs="+", type=Path,
+                   help="folders of release-channel manifests (*.channel.json): versions, not installable ones")
+    p.add_argument("--history", type=Path, help="a history file (python -m reports history): first/last seen")
     p.set_defaults(func=main)
 
 
 def main(args) -> int:
-    out = build(args.records, args.out, args.baseline, args.expectations)
+    hist = None
+    if args.history is not None:
+        try:
+            hist = history_mod.read(args.history)
+        except history_mod.HistoryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    out = build(args.records, args.out, args.baseline, args.expectations, args.channels, hist)
     print(f"report written to {out.resolve()}")
     if not any(Path(p).exists() for p in args.records):
         print(f"error: no records file or folder at {', '.join(map(str, args.records))} (the page says so)",

@@ -128,6 +128,8 @@ def register(sub) -> None:
     p = sub.add_parser("diff", help="new, fixed and changed divergences between two runs' records")
     p.add_argument("old", type=Path, help="the previous run's records (a file or a folder)")
     p.add_argument("new", type=Path, help="this run's records (a file or a folder)")
+    p.add_argument("--history", type=Path, help="a history file (python -m reports history): where each new or fixed "
+                   "signature was seen before")
     p.set_defaults(func=main)
 
 
@@ -143,4 +145,13 @@ def main(args) -> int:
         sides.append(loaded.records)
     d = compare(*sides)
     print(render_text(d, str(args.old), str(args.new)))
+    if args.history is not None:
+        from . import history
+        try:
+            hist = history.read(args.history)
+        except history.HistoryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for g in d.new + d.fixed:
+            print(f"  history: {g.signature.text}: {history.note(hist, g.signature)}")
     return 1 if d.failing else 0
