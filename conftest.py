@@ -3,15 +3,18 @@
 Options (the profile, frameworks, device and records also by environment variable; nothing detects CI):
   --framework NAMES   comma list of tensorflow, keras, torch, jax (default: every one; absent ones skip);
                       CONFORMANCE_FRAMEWORKS
-  --device NAME       cpu (default), gpu, all, or a device name such as gpu:1; CONFORMANCE_DEVICE
+  --device NAME       cpu (default), gpu, all, or a device name such as gpu:1; CONFORMANCE_DEVICE. A device that
+                      no selected framework has stops the run with one line listing the devices found; a
+                      framework without it (others have it) yields one skipped test with the reason
   --surface GLOB      only surfaces whose id matches (e.g. 'torch:*', '*conv_general_dilated*')
   --expectations PATH expected-divergences data file (default suites/expected_divergences.toml)
   --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl); CONFORMANCE_RECORDS
   --isolate MODE      flagged (default) or all: which calls run in the crash-isolating worker; CONFORMANCE_ISOLATE
   Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
 
-Parametrisation: every test that takes `target` runs once per (surface, device). A framework that cannot
-be imported yields one skipped test with the reason; it never raises.
+Parametrisation: every test that takes `target` runs once per (surface, device); one that also takes `mode` once
+per (surface, device, execution mode other than eager) (suites/test_modes.py). A framework that cannot be imported
+yields one skipped test with the reason; it never raises.
 """
 
 from __future__ import annotations
@@ -91,6 +94,38 @@ def pytest_configure(config):
                        config.getoption("hypothesis_profile", None) or _env_profile,
                        isolate_all=config.getoption("--isolate") == "all"),
     }
+    if config.getoption("--device") != "cpu":
+        _check_device(config)
+
+
+def _device_names(adapter, device_opt: str) -> list[str]:
+    """The names of the adapter's devices that --device selects."""
+    if device_opt == "all":
+        return [d.name for d in adapter.devices]
+    if device_opt == "gpu":
+        return [d.name for d in adapter.devices if d.kind == "gpu"]
+    return [d.name for d in adapter.devices if d.name == device_opt]
+
+
+def _check_device(config) -> None:
+    """--device other than cpu: at least one selected framework must have such a device; else stop the run with
+    one line that lists the devices each framework found (a UsageError in pytest_configure: one line, exit 4)."""
+    from adapters import load
+    from conformance.surface import FrameworkUnavailable
+
+    device_opt = config.getoption("--device")
+    found = []
+    for name in config._conformance["frameworks"]:
+        try:
+            adapter = load(name)
+        except FrameworkUnavailable:
+            continue
+        if _device_names(adapter, device_opt):
+            return
+        found.append(f"{adapter.name}: {', '.join(d.description for d in adapter.devices)}")
+    what = "a gpu device" if device_opt == "gpu" else f"a device named {device_opt}"
+    raise pytest.UsageError(f"--device {device_opt}: no selected framework has {what}; found: "
+                            + ("; ".join(found) or "no installed framework"))
 
 
 class _XdistRunId:
@@ -127,15 +162,18 @@ def _targets(config):
             out.append(pytest.param(None, id=f"{name}-unavailable",
                                     marks=pytest.mark.skip(reason=f"{name} unavailable: {exc}")))
             continue
-        if device_opt == "all":
-            devices = [d.name for d in adapter.devices]
-        elif device_opt == "gpu":
-            devices = [d.name for d in adapter.devices if d.kind == "gpu"]
-        else:
-            devices = [d.name for d in adapter.devices if d.name == device_opt]
+        devices = _device_names(adapter, device_opt)
+        for dev in adapter.devices:
+            config._conformance["judge"].device_models[(adapter.name, dev.name)] = dev.model
+            for surface in adapter.surfaces:
+                config._conformance["judge"].device_models[(surface.framework, dev.name)] = dev.model
         if not devices:
-            found = ", ".join(d.name for d in adapter.devices)
-            raise pytest.UsageError(f"--device {device_opt}: {adapter.name} found no such device (found: {found})")
+            # another selected framework has it (_check_device stopped the run otherwise): a skip with the reason
+            found = ", ".join(d.description for d in adapter.devices)
+            out.append(pytest.param(None, id=f"{name}-no-{device_opt}",
+                                    marks=pytest.mark.skip(reason=f"--device {device_opt}: {adapter.name} has no "
+                                                                  f"such device (found: {found})")))
+            continue
         for surface in adapter.surfaces:
             if not fnmatch.fnmatchcase(surface.id, surface_glob):
                 continue
@@ -146,12 +184,32 @@ def _targets(config):
     return out
 
 
+def _mode_targets(targets):
+    """(target, mode) for every target and each of its surface's modes other than eager; a surface with only
+    eager calls yields one skipped test with the reason."""
+    out = []
+    for param in targets:
+        target = param.values[0]
+        if target is None:                       # a skipped framework: keep its skip
+            out.append(pytest.param(None, None, id=param.id, marks=param.marks))
+            continue
+        modes = [m for m in target[0].modes if m != "eager"]
+        if not modes:
+            out.append(pytest.param(target, None, id=f"{param.id}/eager-only", marks=pytest.mark.skip(
+                reason=f"{target[0].id} has only eager calls (no jit/compiled mode)")))
+        out += [pytest.param(target, mode, id=f"{param.id}/{mode}") for mode in modes]
+    return out
+
+
 def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         config = metafunc.config
         if not hasattr(config, "_conformance_targets"):
             config._conformance_targets = _targets(config)
-        metafunc.parametrize("target", config._conformance_targets)
+        if "mode" in metafunc.fixturenames:
+            metafunc.parametrize("target,mode", _mode_targets(config._conformance_targets))
+        else:
+            metafunc.parametrize("target", config._conformance_targets)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,16 @@ for _entry in filter(None, os.environ.get("CONFORMANCE_ADAPTERS", "").split(",")
     _name, _, _module = _entry.partition("=")
     FRAMEWORKS[_name.strip()] = _module.strip()
 
+# GPU memory: TensorFlow and JAX each take (nearly) all of a GPU's memory when they first touch it, so a second
+# framework in the same process, or a worker child, would find none. Allocate on demand instead; set here, before
+# any framework is imported, so child processes (conformance.isolate) inherit it. PyTorch's caching allocator
+# already grows on demand. An explicit setting in the environment wins.
+#   TF_FORCE_GPU_ALLOW_GROWTH: https://www.tensorflow.org/guide/gpu#limiting_gpu_memory_growth
+#   XLA_PYTHON_CLIENT_PREALLOCATE: https://docs.jax.dev/en/latest/gpu_memory_allocation.html
+GPU_MEMORY_ENV = {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+for _key, _value in GPU_MEMORY_ENV.items():
+    os.environ.setdefault(_key, _value)
+
 _loaded: dict[str, Adapter | FrameworkUnavailable] = {}
 
 

@@ -39,6 +39,17 @@ dimension (L = 0), not an error. Refused: pads that remove more than the whole s
 negative-size padded base is not a shape).
 `precision=None` is "the default precision for the backend" (which may be reduced on GPUs); 'highest'
 asks for full precision. It does not change the window.
+
+Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+  * float16 and bfloat16 arrays are taken as they are (bfloat16 is ml_dtypes.bfloat16, JAX's own); the docs give
+    no accumulation precision for them ("preferred_element_type: ... None, which means the default accumulation
+    type for the input types", conv_general_dilated), so their bound is the dtype's own.
+  * float32 on GPUs with precision=None: jax.lax.Precision "DEFAULT: ... On GPU: uses tensorfloat32 if available
+    (e.g. on A100 and H100 GPUs)"; "HIGHEST: ... On GPU: uses float32"
+    (https://docs.jax.dev/en/latest/_autosummary/jax.lax.Precision.html): the bound uses TF32's unit roundoff for
+    precision=None unless jax_default_matmul_precision asks for float32.
+  * modes: "jit" = the same call inside jax.jit (https://docs.jax.dev/en/latest/jit-compilation.html); eager
+    dispatch compiles each primitive on its own, jit compiles the function as one XLA computation.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ import numpy as np
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, dedent, window_from_dims)
+                                 Unexpressible, cpu_model, dedent, window_from_dims)
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
@@ -199,7 +210,7 @@ def _padding_arg(padding):
 
 def _x64_line(dtype: str) -> str:
     # without x64, JAX silently computes float64 arrays in float32
-    return 'jax.config.update("jax_enable_x64", True)' if dtype == "float64" else "pass  # float32: no x64 needed"
+    return 'jax.config.update("jax_enable_x64", True)' if dtype == "float64" else f"pass  # {dtype}: no x64 needed"
 
 
 # -- surfaces ----------------------------------------------------------------------------------------------
@@ -268,6 +279,33 @@ class _JaxSurface(Surface):
         import jax
         return jax.device_put(a, _jax_device(device))
 
+    def accumulation(self, dtype, device, mode="eager", params=None):
+        if dtype == "float32" and device != "cpu" and (params or {}).get("precision") is None:
+            import jax
+            if str(jax.config.jax_default_matmul_precision).lower() not in ("highest", "float32"):
+                return "tfloat32"        # Precision.DEFAULT on GPU (module doc)
+        return None
+
+
+def _in_mode(mode: str, fn):
+    """fn (lhs, rhs -> y) as the mode calls it: itself (eager dispatch), or jax.jit(fn)."""
+    import jax
+    return jax.jit(fn) if mode == "jit" else fn
+
+
+def _source(dtype: str, device: str, mode: str, lhs: str, rhs: str, call: str, y_perm) -> str:
+    """A snippet: lhs and rhs (source expressions on x, w) put on the device, `call` (on lhs, rhs) as the mode makes
+    it (a lambda, or inside jax.jit), the result back in the canonical layout."""
+    f = f"jax.jit(lambda lhs, rhs: {call})" if mode == "jit" else f"lambda lhs, rhs: {call}"
+    return "\n".join([
+        "import jax, numpy as np",
+        _x64_line(dtype),
+        f"put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})",
+        f"lhs, rhs = put({lhs}), put({rhs})",
+        f"f = {f}",
+        f"y = np.asarray(f(lhs, rhs)).transpose({y_perm})",
+    ])
+
 
 class ConvTranspose(_JaxSurface):
     """jax.lax.conv_transpose; extra["use_consistent_padding"] says whether the installed jax has it."""
@@ -306,19 +344,15 @@ class ConvTranspose(_JaxSurface):
             kw["feature_group_count"] = conv.groups
         return kw
 
-    def run(self, x, w, b, params, conv, dtype, device):
-        import jax
+    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
         import numpy as np
         layout = params["layout"]
         lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
         rhs = self._put(self._rhs(w, conv, params), device)
-        y = jax.lax.conv_transpose(lhs, rhs, conv.stride, _padding_arg(params["padding"]),
-                                   rhs_dilation=conv.dilation,
-                                   dimension_numbers=_dimension_numbers(conv.rank, layout),
-                                   precision=_precision(params["precision"]), **self._kwargs(params, conv))
+        y = _in_mode(mode, self._call(params, conv))(lhs, rhs)
         return np.asarray(y).transpose(_y_perm(conv.rank, layout))
 
-    def snippet(self, params, conv, dtype, device):
+    def snippet(self, params, conv, dtype, device, mode="eager"):
         layout, r = params["layout"], conv.rank
         if params["transpose_kernel"]:
             rhs = f"w.transpose({_rhs_perm(r, layout)})"
@@ -329,14 +363,10 @@ class ConvTranspose(_JaxSurface):
                    f".transpose({_rhs_perm(r, layout)})")
         prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
         kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
-        return dedent(f"""
-            import jax, numpy as np
-            {_x64_line(dtype)}
-            put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
-            y = np.asarray(jax.lax.conv_transpose(put(x.transpose({_x_perm(r, layout)})), put({rhs}), {conv.stride},
-                {_padding_arg(params['padding'])!r}, rhs_dilation={conv.dilation},
-                dimension_numbers={_dimension_numbers(r, layout)}, precision={prec}, {kw})).transpose({_y_perm(r, layout)})
-        """)
+        return _source(dtype, device, mode, f"x.transpose({_x_perm(r, layout)})", rhs, (
+            f"jax.lax.conv_transpose(lhs, rhs, {conv.stride}, {_padding_arg(params['padding'])!r}, "
+            f"rhs_dilation={conv.dilation},\n    dimension_numbers={_dimension_numbers(r, layout)}, "
+            f"precision={prec}, {kw})"), _y_perm(r, layout))
 
     def _rhs_index(self, conv, params):
         return self._rhs(np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape), conv, params)
@@ -381,34 +411,26 @@ class ConvGeneralDilated(_JaxSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return _pads_fault(fault, self.spell("valid", conv), values)
 
-    def run(self, x, w, b, params, conv, dtype, device):
-        import jax
+    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
         import numpy as np
         layout = params["layout"]
         lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
         rhs = self._put(np.ascontiguousarray(_oi_kernel(w, conv, flip=True).transpose(_rhs_perm(conv.rank, layout))),
                         device)
-        y = jax.lax.conv_general_dilated(lhs, rhs, (1,) * conv.rank, _padding_arg(params["padding"]),
-                                         lhs_dilation=conv.stride, rhs_dilation=conv.dilation,
-                                         dimension_numbers=_dimension_numbers(conv.rank, layout),
-                                         feature_group_count=conv.groups, precision=_precision(params["precision"]))
+        y = _in_mode(mode, self._call(params, conv))(lhs, rhs)
         return np.asarray(y).transpose(_y_perm(conv.rank, layout))
 
-    def snippet(self, params, conv, dtype, device):
+    def snippet(self, params, conv, dtype, device, mode="eager"):
         layout, r, g = params["layout"], conv.rank, conv.groups
         rhs = (f"np.flip(w, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
                f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
                f".transpose({_rhs_perm(r, layout)})")
         prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        return dedent(f"""
-            import jax, numpy as np
-            {_x64_line(dtype)}
-            put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
-            y = np.asarray(jax.lax.conv_general_dilated(put(x.transpose({_x_perm(r, layout)})), put({rhs}),
-                {(1,) * r}, {_padding_arg(params['padding'])!r}, lhs_dilation={conv.stride}, rhs_dilation={conv.dilation},
-                dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={g},
-                precision={prec})).transpose({_y_perm(r, layout)})
-        """)
+        return _source(dtype, device, mode, f"x.transpose({_x_perm(r, layout)})", rhs, (
+            f"jax.lax.conv_general_dilated(lhs, rhs, {(1,) * r}, {_padding_arg(params['padding'])!r}, "
+            f"lhs_dilation={conv.stride},\n    rhs_dilation={conv.dilation}, "
+            f"dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={g}, precision={prec})"),
+            _y_perm(r, layout))
 
     def _rhs_index(self, conv, params):
         index = np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape)
@@ -504,7 +526,7 @@ def load() -> Adapter:
     # float64 problems, so enable it once, process-wide (float32 arrays stay float32).
     jax.config.update("jax_enable_x64", True)
     _persistent_cache(jax)
-    devices = [Device("cpu", "cpu", "jax CPU")]
+    devices = [Device("cpu", "cpu", cpu_model())]
     try:
         gpus = jax.devices("gpu")
     except RuntimeError:
@@ -519,11 +541,11 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
     """This adapter's surfaces, built without importing jax. `signature`: the parameter names of the installed
     jax.lax.conv_transpose (load() passes them; the default is jax 0.10's, which has use_consistent_padding and
     no feature_group_count)."""
-    return [ConvTranspose(framework="jax", name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE,
-                          groups="feature_group_count" in signature, bias=False,
-                          extra={"use_consistent_padding": "use_consistent_padding" in signature}),
-            ConvGeneralDilated(framework="jax", name="jax.lax.conv_general_dilated", doc=DOC_GENERAL,
-                               groups=True, bias=False)]
+    common = dict(framework="jax", bias=False, dtypes=("float16", "bfloat16", "float32", "float64"),
+                  modes=("eager", "jit"))
+    return [ConvTranspose(name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE, groups="feature_group_count" in signature,
+                          extra={"use_consistent_padding": "use_consistent_padding" in signature}, **common),
+            ConvGeneralDilated(name="jax.lax.conv_general_dilated", doc=DOC_GENERAL, groups=True, **common)]
 
 
 # -- command line (conformance.spelling): how JAX users write these calls, for explain/solve/translate -----------

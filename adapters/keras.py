@@ -49,7 +49,7 @@ import numpy as np
 from conformance.portable import exact_size_target
 from conformance.spec import Conv, Dim
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, dedent, window_from_dims)
+                                 Unexpressible, cpu_model, dedent, window_from_dims)
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
@@ -177,6 +177,29 @@ class ConvTranspose(Surface):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_transpose(params, conv)
+
+    def accumulation(self, dtype, device, mode="eager", params=None):
+        """float32 on a GPU: the backend's TensorFloat-32 default (adapters/tensorflow.py, torch.py, jax.py)."""
+        if dtype != "float32" or device == "cpu":
+            return None
+        backend = self.framework.split("-", 1)[1]
+        if backend == "torch":
+            import torch
+            return "tfloat32" if torch.backends.cudnn.allow_tf32 else None
+        if backend == "tensorflow":
+            import tensorflow as tf
+            return "tfloat32" if tf.config.experimental.tensor_float_32_execution_enabled() else None
+        import jax
+        return None if str(jax.config.jax_default_matmul_precision).lower() in ("highest", "float32") else "tfloat32"
+
+    def nondeterminism(self, device, mode="eager"):
+        """The backend's own documentation (adapters/torch.py on CUDA, adapters/tensorflow.py everywhere)."""
+        backend = self.framework.split("-", 1)[1]
+        if backend in ("torch", "tensorflow"):
+            import importlib
+            module = importlib.import_module(f"adapters.{backend}")
+            return module.surfaces()[0].nondeterminism(device, mode)
+        return None
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv)
@@ -345,17 +368,18 @@ def _backend_version(backend: str) -> str:
 
 
 def _devices(backend: str) -> list[Device]:
-    devices = [Device("cpu", "cpu", f"keras {backend} CPU")]
+    devices = [Device("cpu", "cpu", cpu_model())]
     try:
         if backend == "torch":
             import torch
             names = [torch.cuda.get_device_name(n) for n in range(torch.cuda.device_count())]
         elif backend == "jax":
             import jax
-            names = [str(d) for d in jax.devices() if d.platform == "gpu"]
+            names = [getattr(d, "device_kind", str(d)) for d in jax.devices() if d.platform == "gpu"]
         elif backend == "tensorflow":
             import tensorflow as tf
-            names = [d.name for d in tf.config.list_physical_devices("GPU")]
+            names = [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                     for d in tf.config.list_physical_devices("GPU")]
         else:
             names = []
     except Exception:  # noqa: BLE001 - a backend that cannot list GPUs simply has none
@@ -375,12 +399,16 @@ def load() -> Adapter:
     if backend not in ("tensorflow", "torch", "jax"):
         raise FrameworkUnavailable(f"keras backend {backend!r} is not covered (tensorflow, torch, jax)")
     name = f"keras-{backend}"
-    dtypes, notes = ("float32", "float64"), "Conv{1,2,3}DTranspose; no groups argument in Keras 3"
+    # the layer's dtype is any floating dtype of the backend (keras.layers.Layer, `dtype`); no accumulation precision
+    # is documented for half precision, so its bound is the dtype's own
+    dtypes = ("float16", "bfloat16", "float32", "float64")
+    notes = "Conv{1,2,3}DTranspose; no groups argument in Keras 3"
     if backend == "jax":
         import jax
         if not jax.config.jax_enable_x64:
             # without x64 JAX silently computes a dtype="float64" layer in float32; JAX_ENABLE_X64=1 enables it
-            dtypes, notes = ("float32",), notes + "; float64 needs JAX_ENABLE_X64=1 (jax computes it in float32)"
+            dtypes = ("float16", "bfloat16", "float32")
+            notes += "; float64 needs JAX_ENABLE_X64=1 (jax computes it in float32)"
     surface, = surfaces(backend, dtypes=dtypes, notes=notes)
     return Adapter(name=name, version=f"{keras.__version__} (backend {backend} {_backend_version(backend)})",
                    devices=_devices(backend), surfaces=[surface])

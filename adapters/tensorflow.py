@@ -30,6 +30,24 @@ and the tf.nn "Notes on padding", https://www.tensorflow.org/api_docs/python/tf/
     As the gradient of a (cross-correlation) convolution, no flip: canonical w (c_in, c_out, *k) is only
     transposed.
 tf.nn has no groups and no bias parameter.
+
+Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+  * dtypes: the ops behind these functions take "half, bfloat16, float32, float64"
+    (https://www.tensorflow.org/api_docs/python/tf/raw_ops/Conv2DBackpropInput,
+    https://www.tensorflow.org/api_docs/python/tf/raw_ops/Conv3DBackpropInputV2); no accumulation precision is
+    documented for the half-precision kernels, so their bound is the dtype's own.
+  * float32 on GPUs: "TensorFloat-32 execution ... is enabled by default" and makes "convolutions ... run much
+    faster on NVIDIA Ampere GPUs" with "reduced precision"
+    (https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_tensor_float_32_execution): the bound
+    uses TF32's unit roundoff while tf.config.experimental.tensor_float_32_execution_enabled().
+  * modes: "xla" = the call inside tf.function(jit_compile=True) (https://www.tensorflow.org/xla);
+    "onednn-off" = the call in a child Python started with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow reads it once, at
+    import: "oneDNN custom operations are on. You may see slightly different numerical results due to
+    floating-point round-off errors from different computation orders. To turn them off, set the environment
+    variable `TF_ENABLE_ONEDNN_OPTS=0`", its start-up log on x86 CPUs).
+  * determinism: "By default, op determinism is not enabled, so ops might return different results when run with
+    the same inputs" (tf.config.experimental.enable_op_determinism, DOC_DETERMINISM below; on every device): two
+    calls that differ are recorded, not failed, unless op determinism was enabled.
 """
 
 from __future__ import annotations
@@ -39,7 +57,7 @@ import abc
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv, Dim
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, dedent, window_from_dims)
+                                 Unexpressible, cpu_model, dedent, window_from_dims)
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
@@ -53,6 +71,43 @@ CHANNELS_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
 def _tf_device(device: str) -> str:
     return "/CPU:0" if device == "cpu" else "/GPU:" + (device.split(":")[1] if ":" in device else "0")
+
+
+DOC_TF32 = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_tensor_float_32_execution"
+DOC_DETERMINISM = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism"
+MODES = ("eager", "xla", "onednn-off")
+ONEDNN_OFF_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
+_onednn_off_worker = None
+
+
+def _run_onednn_off(script: str, x, w, dtype: str):
+    """Run `script` (a snippet: sets y from x, w) in the child process that imported TensorFlow with oneDNN off;
+    an exception there is raised here under its own class name, so it is classified like an in-process one."""
+    global _onednn_off_worker
+    import atexit
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from conformance.isolate import Worker
+    if _onednn_off_worker is None:
+        _onednn_off_worker = Worker(env=ONEDNN_OFF_ENV)
+        atexit.register(_onednn_off_worker.close)
+    with tempfile.TemporaryDirectory(prefix="conformance-onednn-off-") as tmp:
+        paths = {}
+        for name, a in (("x", x), ("w", w)):   # bfloat16 through float32 (exact): np.load has no ml_dtypes
+            paths[name] = os.path.join(tmp, f"{name}.npy")
+            np.save(paths[name], np.asarray(a, np.float32) if dtype == "bfloat16" else a)
+        cast = ".astype(ml_dtypes.bfloat16)" if dtype == "bfloat16" else ""
+        got = _onednn_off_worker.run("\n".join([
+            "import numpy as np" + (", ml_dtypes" if dtype == "bfloat16" else ""),
+            f"x, w = np.load({paths['x']!r}){cast}, np.load({paths['w']!r}){cast}", script]))
+    if got.crash:
+        raise RuntimeError(f"the TF_ENABLE_ONEDNN_OPTS=0 process died ({got.crash}): {got.stderr_tail[-300:]}")
+    if got.error_type:
+        raise type(got.error_type, (Exception,), {})(got.error_message)
+    return got.y
 
 
 def same_padding(dim: Dim, size: int) -> tuple[int, int]:
@@ -229,26 +284,54 @@ class _TFSurface(Surface):
     def _fn_name(self, conv: Conv) -> str:
         """The tf.nn function this surface calls for `conv`'s rank."""
 
-    def run(self, x, w, b, params, conv, dtype, device):
+    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
         import numpy as np
         import tensorflow as tf
+        if mode == "onednn-off":
+            return _run_onednn_off(self.snippet(params, conv, dtype, device, mode), x, w, dtype)
         x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
         fn = getattr(tf.nn, self._fn_name(conv))
+
+        def call(tx, tw):
+            return fn(tx, tw, out, strides=conv.stride, padding=padding, data_format=params["data_format"],
+                      dilations=conv.dilation)
+        if mode == "xla":
+            call = tf.function(call, jit_compile=True)
         with tf.device(_tf_device(device)):
-            y = fn(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)), out,
-                   strides=conv.stride, padding=padding, data_format=params["data_format"],
-                   dilations=conv.dilation)
+            y = call(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)))
         return np.transpose(y.numpy(), y_perm)
 
-    def snippet(self, params, conv, dtype, device):
+    def snippet(self, params, conv, dtype, device, mode="eager"):
         x_perm, w_perm, out, padding, y_perm = _layout(params, conv, self.filter_in_out)
-        return dedent(f"""
-            import numpy as np, tensorflow as tf
-            with tf.device({_tf_device(device)!r}):
-                y = tf.nn.{self._fn_name(conv)}(tf.constant(np.transpose(x, {x_perm})), tf.constant(np.transpose(w, {w_perm})),
-                    {out}, strides={conv.stride}, padding={padding!r}, data_format={params['data_format']!r}, dilations={conv.dilation})
-            y = np.transpose(y.numpy(), {y_perm})
-        """)
+        lines = (['import os; os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read once, when tensorflow is imported']
+                 if mode == "onednn-off" else [])
+        jit = mode == "xla"
+        return "\n".join(lines + [
+            "import numpy as np, tensorflow as tf",
+            f"f = {'tf.function(' if jit else ''}lambda x, w: tf.nn.{self._fn_name(conv)}(x, w, {out}, "
+            f"strides={conv.stride}, padding={padding!r},",
+            f"    data_format={params['data_format']!r}, dilations={conv.dilation}){', jit_compile=True)' if jit else ''}",
+            f"with tf.device({_tf_device(device)!r}):",
+            f"    y = f(tf.constant(np.transpose(x, {x_perm})), tf.constant(np.transpose(w, {w_perm})))",
+            f"y = np.transpose(y.numpy(), {y_perm})",
+        ])
+
+    def accumulation(self, dtype, device, mode="eager", params=None):
+        if dtype == "float32" and device != "cpu":
+            import tensorflow as tf
+            if tf.config.experimental.tensor_float_32_execution_enabled():   # the default: DOC_TF32
+                return "tfloat32"
+        return None
+
+    def nondeterminism(self, device, mode="eager"):
+        try:   # public: enable_op_determinism only; the query lives in tensorflow.python.framework.config
+            from tensorflow.python.framework.config import is_op_determinism_enabled
+        except ImportError:
+            is_op_determinism_enabled = bool
+        if is_op_determinism_enabled():
+            return None
+        return ("\"By default, op determinism is not enabled, so ops might return different results when run with the "
+                f"same inputs\" [{DOC_DETERMINISM}]")
 
     # gradients (conformance.gradcheck): tf.GradientTape over the same call, the layout transposes inside the tape, so
     # the gradients come back in canonical layouts (https://www.tensorflow.org/guide/autodiff, output_gradients:
@@ -322,7 +405,12 @@ def load() -> Adapter:
         import tensorflow as tf
     except ImportError as exc:
         raise FrameworkUnavailable(f"tensorflow is not installed ({exc})") from None
-    devices = [Device("cpu", "cpu", "tensorflow CPU")]
+    devices = [Device("cpu", "cpu", cpu_model())]
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:   # allocate on demand (also TF_FORCE_GPU_ALLOW_GROWTH, adapters/__init__.py): other frameworks share it
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:   # the GPU is already initialised (TensorFlow was used before load())
+            pass
     for n, gpu in enumerate(tf.config.list_physical_devices("GPU")):
         try:
             model = tf.config.experimental.get_device_details(gpu).get("device_name", gpu.name)
@@ -334,7 +422,8 @@ def load() -> Adapter:
 
 def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing tensorflow (load() adds the version and devices)."""
-    common = dict(framework="tensorflow", groups=False, bias=False, dtypes=("float32", "float64"))
+    common = dict(framework="tensorflow", groups=False, bias=False,
+                  dtypes=("float16", "bfloat16", "float32", "float64"), modes=MODES)
     return [Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC, **common),
             Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED, **common)]
 

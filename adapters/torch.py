@@ -13,6 +13,24 @@ Documented semantics (torch.nn.ConvTranspose2d docstring, torch 2.x, https://pyt
   * padding is an amount of implicit padding: negative values are not part of the documented domain.
 Weights: (in_channels, out_channels / groups, *kernel), applied as the gradient of Conv2d, so no flip:
 exactly the canonical layout.
+
+Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+  * float16 and bfloat16 are torch dtypes every ConvTranspose takes ("dtype" factory kwarg; torch.nn docs);
+    NumPy's bfloat16 (ml_dtypes) goes through float32 (exact) since torch.from_numpy has no bfloat16.
+    No torch document gives the accumulation precision of half-precision convolutions on CPU (the numerical
+    accuracy notes only say half-precision GEMMs are "typically" reduced in float32 on CUDA, and allow some
+    reduced-precision reductions by default), so the half-precision bound is the dtype's own.
+  * float32 on CUDA: "torch.backends.cudnn.allow_tf32 ... defaults to True" -- convolutions may read only 10
+    mantissa bits (TF32) on Ampere and later (https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices);
+    the bound then uses TF32's unit roundoff while the flag is on.
+  * modes: "compile" = torch.compile(fullgraph=True, dynamic=False), the default inductor backend (needs a C++
+    compiler on CPU; each new shape compiles for seconds, so the mode property draws few examples);
+    "channels_last" = input and weight in torch.channels_last / channels_last_3d memory format (ranks 2 and 3;
+    https://pytorch.org/tutorials/intermediate/memory_format_tutorial.html); "mkldnn-off" = inside
+    torch.backends.mkldnn.flags(enabled=False), the oneDNN switch, in-process.
+  * determinism: "the cuDNN library, used by CUDA convolution operations, can be a source of nondeterminism
+    ... torch.backends.cudnn.deterministic = True" (https://pytorch.org/docs/stable/notes/randomness.html):
+    two CUDA calls may differ unless that flag is set; CPU calls must be bitwise equal.
 """
 
 from __future__ import annotations
@@ -20,7 +38,7 @@ from __future__ import annotations
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, dedent, window_from_dims)
+                                 Unexpressible, cpu_model, dedent, window_from_dims)
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
@@ -29,6 +47,57 @@ RULE = "c = padding; L = (i-1)s - 2 padding + d(k-1) + output_padding + 1"
 
 def _device(device: str) -> str:
     return "cpu" if device == "cpu" else "cuda:" + (device.split(":")[1] if ":" in device else "0")
+
+
+DOC_TF32 = "https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices"
+DOC_RANDOMNESS = "https://pytorch.org/docs/stable/notes/randomness.html"
+MODES = ("eager", "compile", "channels_last", "mkldnn-off")
+
+
+def _memory_format(rank: int) -> str:
+    return "channels_last" if rank == 2 else "channels_last_3d"
+
+
+def _numpy(y):
+    """A result tensor as a NumPy array; bfloat16 as float32 (exact: NumPy has no bfloat16 of its own)."""
+    import torch
+    y = y.detach().cpu()
+    return (y.float() if y.dtype == torch.bfloat16 else y).numpy()
+
+
+def _in_mode(mode: str, fn, conv: Conv, *tensors):
+    """fn(*tensors) in an execution mode (module doc)."""
+    import torch
+    if mode == "channels_last":
+        fmt = getattr(torch, _memory_format(conv.rank))
+        tensors = tuple(t.contiguous(memory_format=fmt) if t is not None and t.dim() == conv.rank + 2 else t
+                        for t in tensors)
+        return fn(*tensors)
+    if mode == "mkldnn-off":
+        import warnings
+        with warnings.catch_warnings():      # flags() also sets the oneDNN TF32 switch, which warns that it is
+            warnings.simplefilter("ignore", UserWarning)   # for Intel GPUs only: noise on CPU and CUDA
+            with torch.backends.mkldnn.flags(enabled=False):
+                return fn(*tensors)
+    if mode == "compile":
+        # a fresh cache per call: past torch._dynamo.config.recompile_limit (8) shapes of one function, dynamo
+        # would silently run it eagerly
+        torch._dynamo.reset()
+        return torch.compile(fn, fullgraph=True, dynamic=False)(*tensors)
+    return fn(*tensors)
+
+
+def _mode_source(mode: str, conv: Conv, fn: str, args: str) -> tuple[list[str], str, str | None]:
+    """_in_mode as source for the snippets: (setup lines, the call of `fn` on `args`, a context manager or None)."""
+    if mode == "channels_last":
+        fmt = _memory_format(conv.rank)
+        return ([f"cl = lambda t: t if t is None or t.dim() != {conv.rank + 2} else "
+                 f"t.contiguous(memory_format=torch.{fmt})"], f"{fn}(*map(cl, ({args},)))", None)
+    if mode == "mkldnn-off":
+        return [], f"{fn}({args})", "torch.backends.mkldnn.flags(enabled=False)"
+    if mode == "compile":
+        return [], f"torch.compile({fn}, fullgraph=True, dynamic=False)({args})", None
+    return [], f"{fn}({args})", None
 
 
 def _check_padding(padding, doc: str) -> Refusal | None:
@@ -144,10 +213,36 @@ def spell_module(intent: str, conv: Conv) -> dict:
 
 class _TorchSurface(Surface):
     def _tensors(self, x, w, b, device):
+        import numpy as np
         import torch
         dev = _device(device)
-        t = lambda a: torch.from_numpy(a).to(dev)  # noqa: E731
+
+        def t(a):
+            if a.dtype.name == "bfloat16":       # ml_dtypes.bfloat16: through float32, exactly
+                return torch.from_numpy(np.asarray(a, np.float32)).to(dev, torch.bfloat16)
+            return torch.from_numpy(a).to(dev)
         return t(x), t(w), (t(b) if b is not None else None)
+
+    def mode_supports(self, mode, conv, dtype):
+        if mode == "channels_last" and conv.rank == 1:
+            return "channels_last has no 3-D tensor form (torch.channels_last is 4-D, channels_last_3d 5-D)"
+        return super().mode_supports(mode, conv, dtype)
+
+    def accumulation(self, dtype, device, mode="eager", params=None):
+        if dtype == "float32" and device != "cpu":
+            import torch
+            if torch.backends.cudnn.allow_tf32:          # documented default True: DOC_TF32
+                return "tfloat32"
+        return None
+
+    def nondeterminism(self, device, mode="eager"):
+        if device == "cpu":
+            return None
+        import torch
+        if torch.backends.cudnn.deterministic:
+            return None
+        return ("\"the cuDNN library, used by CUDA convolution operations, can be a source of nondeterminism\" "
+                f"unless torch.backends.cudnn.deterministic = True [{DOC_RANDOMNESS}]")
 
 
 class Functional(_TorchSurface):
@@ -164,23 +259,28 @@ class Functional(_TorchSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return fault_functional(fault, conv, values)
 
-    def run(self, x, w, b, params, conv, dtype, device):
+    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
         import torch.nn.functional as F
         fn = getattr(F, f"conv_transpose{conv.rank}d")
         tx, tw, tb = self._tensors(x, w, b, device)
-        y = fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
-               output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
-        return y.detach().cpu().numpy()
 
-    def snippet(self, params, conv, dtype, device):
-        return dedent(f"""
-            import torch
-            t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r})
-            y = torch.nn.functional.conv_transpose{conv.rank}d(
-                t(x), t(w), t(b), stride={conv.stride}, padding={tuple(params['padding'])},
-                output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation},
-            ).cpu().numpy()
-        """)
+        def call(tx, tw, tb):
+            return fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
+                      output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
+        return _numpy(_in_mode(mode, call, conv, tx, tw, tb))
+
+    def snippet(self, params, conv, dtype, device, mode="eager"):
+        setup, call, ctx = _mode_source(mode, conv, "f", "t(x), t(w), t(b)")
+        result = f"y = {call}.cpu(){'.float()' if dtype == 'bfloat16' else ''}.numpy()"
+        return "\n".join([
+            "import torch",
+            _tensor_source(dtype, device),
+            f"f = lambda x, w, b: torch.nn.functional.conv_transpose{conv.rank}d(x, w, b, stride={conv.stride}, "
+            f"padding={tuple(params['padding'])},",
+            f"    output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation})",
+            *setup,
+            *([f"with {ctx}:", "    " + result] if ctx else [result]),
+        ])
 
     def vjp(self, x, w, b, gy, params, conv, dtype, device):
         import torch
@@ -236,7 +336,7 @@ class Module(_TorchSurface):
                    groups=conv.groups, bias=conv.bias, dilation=conv.dilation,
                    device=_device(device), dtype=getattr(torch, dtype))
 
-    def run(self, x, w, b, params, conv, dtype, device):
+    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
         import torch
         tx, tw, tb = self._tensors(x, w, b, device)
         with torch.no_grad():
@@ -244,20 +344,28 @@ class Module(_TorchSurface):
             m.weight.copy_(tw)
             if tb is not None:
                 m.bias.copy_(tb)
-            y = m(tx, output_size=list(params["output_size"]))
-        return y.detach().cpu().numpy()
+            if mode == "channels_last":
+                m = m.to(memory_format=getattr(torch, _memory_format(conv.rank)))
+            y = _in_mode(mode, lambda tx: m(tx, output_size=list(params["output_size"])), conv, tx)
+        return _numpy(y)
 
-    def snippet(self, params, conv, dtype, device):
-        return dedent(f"""
-            import torch
-            m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},
-                padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, dilation={conv.dilation},
-                device={_device(device)!r}, dtype=torch.{dtype})
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(w))
-                if b is not None: m.bias.copy_(torch.from_numpy(b))
-                y = m(torch.from_numpy(x).to({_device(device)!r}), output_size={list(params['output_size'])}).cpu().numpy()
-        """)
+    def snippet(self, params, conv, dtype, device, mode="eager"):
+        setup, call, ctx = _mode_source(mode, conv, "f", "t(x)")
+        return "\n".join([
+            "import torch",
+            _tensor_source(dtype, device),
+            f"m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},",
+            f"    padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, "
+            f"dilation={conv.dilation},",
+            f"    device={_device(device)!r}, dtype=torch.{dtype})",
+            *setup,
+            f"with torch.no_grad(){', ' + ctx if ctx else ''}:",
+            "    m.weight.copy_(t(w))",
+            "    if b is not None: m.bias.copy_(t(b))",
+            *([f"    m = m.to(memory_format=torch.{_memory_format(conv.rank)})"] if mode == "channels_last" else []),
+            f"    f = lambda x: m(x, output_size={list(params['output_size'])})",
+            f"    y = {call}.cpu(){'.float()' if dtype == 'bfloat16' else ''}.numpy()",
+        ])
 
     def vjp(self, x, w, b, gy, params, conv, dtype, device):
         import torch
@@ -288,12 +396,20 @@ class Module(_TorchSurface):
         """)
 
 
+def _tensor_source(dtype: str, device: str) -> str:
+    """Source of `t`, canonical NumPy array -> tensor on the device (bfloat16 through float32, as _tensors)."""
+    if dtype == "bfloat16":
+        return (f"t = lambda a: None if a is None else torch.from_numpy(a.astype('float32')).to({_device(device)!r}, "
+                "torch.bfloat16)")
+    return f"t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r})"
+
+
 def load() -> Adapter:
     try:
         import torch
     except ImportError as exc:
         raise FrameworkUnavailable(f"torch is not installed ({exc})") from None
-    devices = [Device("cpu", "cpu", "torch CPU")]
+    devices = [Device("cpu", "cpu", cpu_model())]
     if torch.cuda.is_available():
         for n in range(torch.cuda.device_count()):
             devices.append(Device(f"gpu:{n}", "gpu", torch.cuda.get_device_name(n)))
@@ -302,7 +418,8 @@ def load() -> Adapter:
 
 def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing torch (load() adds the version and devices)."""
-    common = dict(framework="torch", groups=True, bias=True)
+    common = dict(framework="torch", groups=True, bias=True, dtypes=("float16", "bfloat16", "float32", "float64"),
+                  modes=MODES, slow_modes=("compile",))
     return [Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL, **common),
             Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, **common)]
 

@@ -9,6 +9,11 @@ bound for recursive summation of n rounded products stored in the dtype (Higham,
 of Numerical Algorithms", 2nd ed., eq. 3.5, gamma_n); the factor 2 allows blocked/reassociated sums and
 one rounding of the output. The reference is computed in float64 on inputs already rounded to the dtype,
 so input rounding is not charged to the framework. `tiny` absorbs underflow: n * the dtype's smallest normal.
+
+Where a framework documents that it computes in another precision than the output dtype (`accumulate`: float32
+sums for float16 outputs, or TensorFloat-32 for float32 convolutions on NVIDIA GPUs, where only 10 mantissa bits of
+the inputs are read), the sum's term uses that precision's unit roundoff and one rounding of the result to the
+output dtype is added:  g * u_acc * m + u_out * m + tiny.  `tfloat32` is that format (u = 2^-11, float32's range).
 """
 
 from __future__ import annotations
@@ -18,25 +23,31 @@ import numpy as np
 from . import reference
 from .spec import Problem
 
-UNIT_ROUNDOFF = {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -8, "float32": 2.0 ** -24, "float64": 2.0 ** -53}
-SMALLEST_NORMAL = {"float16": 2.0 ** -14, "bfloat16": 2.0 ** -126, "float32": 2.0 ** -126, "float64": 2.0 ** -1022}
+UNIT_ROUNDOFF = {"float16": 2.0 ** -11, "bfloat16": 2.0 ** -8, "float32": 2.0 ** -24, "float64": 2.0 ** -53,
+                 "tfloat32": 2.0 ** -11}
+SMALLEST_NORMAL = {"float16": 2.0 ** -14, "bfloat16": 2.0 ** -126, "float32": 2.0 ** -126, "float64": 2.0 ** -1022,
+                   "tfloat32": 2.0 ** -126}
 
 
 def accumulation_terms(problem: Problem) -> int:
     return problem.conv.terms_per_output + (1 if problem.conv.bias else 0)
 
 
-def bound_from_magnitude(magnitude: np.ndarray, terms: int, dtype: str) -> np.ndarray:
-    """g * u * magnitude + tiny, with g = 2 * (terms + 2) and tiny = terms * the dtype's smallest normal."""
-    return 2.0 * (terms + 2) * UNIT_ROUNDOFF[dtype] * magnitude + terms * SMALLEST_NORMAL[dtype]
+def bound_from_magnitude(magnitude: np.ndarray, terms: int, dtype: str, accumulate: str | None = None) -> np.ndarray:
+    """g * u * magnitude + tiny, with g = 2 * (terms + 2) and tiny = terms * the dtype's smallest normal. With an
+    `accumulate` precision other than `dtype`: g * u_acc * magnitude + u_dtype * magnitude + tiny (module doc)."""
+    if accumulate is None or accumulate == dtype:
+        return 2.0 * (terms + 2) * UNIT_ROUNDOFF[dtype] * magnitude + terms * SMALLEST_NORMAL[dtype]
+    return ((2.0 * (terms + 2) * UNIT_ROUNDOFF[accumulate] + UNIT_ROUNDOFF[dtype]) * magnitude
+            + terms * max(SMALLEST_NORMAL[dtype], SMALLEST_NORMAL[accumulate]))
 
 
-def error_bound(x, w, b, problem: Problem, dtype: str | None = None) -> np.ndarray:
-    """Per-element bound, same shape as the reference output. `dtype` overrides the problem's (e.g. the
-    accumulation dtype a framework documents)."""
+def error_bound(x, w, b, problem: Problem, dtype: str | None = None, accumulate: str | None = None) -> np.ndarray:
+    """Per-element bound, same shape as the reference output. `dtype` overrides the problem's; `accumulate` is the
+    precision the framework documents for the sums (module doc)."""
     magnitude = reference.conv_transpose(np.abs(np.asarray(x, np.float64)), np.abs(np.asarray(w, np.float64)),
                                          None if b is None else np.abs(np.asarray(b, np.float64)), problem)
-    return bound_from_magnitude(magnitude, accumulation_terms(problem), dtype or problem.dtype)
+    return bound_from_magnitude(magnitude, accumulation_terms(problem), dtype or problem.dtype, accumulate)
 
 
 def error_ratio(actual: np.ndarray, expected: np.ndarray, bound: np.ndarray) -> float:

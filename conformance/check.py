@@ -1,13 +1,15 @@
 """Run one case on one surface and classify the outcome against the documented semantics.
 
-A case is (surface, conv, the surface's params, dtype, device, seed). Inputs come from the seed, so every
-outcome can be re-created by the ten-line `reproducer`. A framework exception is an outcome, never a crash
-of the suite: it is compared with the documented refusal.
+A case is (surface, conv, the surface's params, dtype, device, seed, execution mode). Inputs come from the seed
+(rounded to the dtype; bfloat16 through ml_dtypes), so every outcome can be re-created by the ten-line
+`reproducer`. A framework exception is an outcome, never a crash of the suite: it is compared with the documented
+refusal.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import sys
@@ -26,6 +28,34 @@ from .surface import Documented, Surface
 NUMPY_DTYPES = {"float16": "float16", "float32": "float32", "float64": "float64"}
 
 
+def numpy_dtype(dtype: str):
+    """The NumPy dtype of `dtype`. NumPy has no bfloat16: it is ml_dtypes.bfloat16 (the small NumPy extension that
+    JAX and TensorFlow ship), imported here, lazily, so the core stays framework-free; DtypeUnavailable without it."""
+    if dtype in NUMPY_DTYPES:
+        return np.dtype(NUMPY_DTYPES[dtype])
+    if dtype == "bfloat16":
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise DtypeUnavailable("bfloat16 needs ml_dtypes (pip install ml-dtypes; it comes with jax and "
+                                   "tensorflow)") from None
+        return np.dtype(ml_dtypes.bfloat16)
+    raise DtypeUnavailable(f"no NumPy dtype for {dtype!r}")
+
+
+def dtype_unavailable(dtype: str) -> str | None:
+    """None if inputs of `dtype` can be made here, else the one-line reason (a skip, not a failure)."""
+    try:
+        numpy_dtype(dtype)
+    except DtypeUnavailable as exc:
+        return str(exc)
+    return None
+
+
+class DtypeUnavailable(Exception):
+    """The dtype has no NumPy representation in this environment; the message is the skip reason."""
+
+
 @dataclass(frozen=True)
 class Case:
     conv: Conv
@@ -34,10 +64,12 @@ class Case:
     device: str = "cpu"
     seed: int = 0
     poison: tuple = ()      # ((array name "x" | "w" | "b", flat index, value), ...) set after drawing the inputs
+    mode: str = "eager"     # execution mode (Surface.modes): eager, or the surface's jit/compiled/... forms
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.conv} {self.dtype} | {params} | device={self.device} seed={self.seed}"
+        mode = "" if self.mode == "eager" else f" mode={self.mode}"
+        return f"{self.conv} {self.dtype} | {params} | device={self.device}{mode} seed={self.seed}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +97,7 @@ def make_inputs(conv: Conv, dtype: str, seed: int, poison: tuple = ()):
     """x, w, b in canonical layout, standard normal from `seed`, rounded to `dtype`, then the `poison` values
     (NaN, +-Inf) set at their flat indices (the reproducer does the same)."""
     rng = np.random.default_rng(seed)
-    np_dtype = NUMPY_DTYPES[dtype]
+    np_dtype = numpy_dtype(dtype)
     x = rng.standard_normal(conv.input_shape).astype(np_dtype)
     w = rng.standard_normal(conv.kernel_shape).astype(np_dtype)
     b = rng.standard_normal(conv.c_out).astype(np_dtype) if conv.bias else None
@@ -97,8 +129,9 @@ def _exception_text(exc: BaseException) -> str:
 def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None) -> Outcome:
     """Run and classify one case; `isolate` runs the call in a child process (conformance.isolate).
     `on_result(documented, y, case, x, w, b) -> Outcome` classifies a returned array (default: shape, crop and
-    values against the reference); exceptions and crashes are classified here whatever it is."""
-    on_result = on_result or classify_result
+    values against the reference, bounded in the precision the surface documents for the case: accumulation);
+    exceptions and crashes are classified here whatever it is."""
+    on_result = on_result or functools.partial(classify_result, accumulate=accumulation(surface, case))
     if os.environ.get("CONFORMANCE_TRACE"):
         # the case about to run, flushed first: when a framework aborts the process, this line names the culprit
         sys.stderr.write(f"conformance: running {surface.id}: {case.describe()}\n")
@@ -109,7 +142,7 @@ def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None
         return _run_isolated(surface, case, documented, x, w, b, on_result)
     start = time.perf_counter()
     try:
-        y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
+        y = np.asarray(call(surface, x, w, b, case))
     except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome to classify
         call_s = time.perf_counter() - start
         outcome = _raised(documented, _exception_text(exc),
@@ -120,16 +153,32 @@ def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None
     return dataclasses.replace(outcome, call_s=call_s)
 
 
+def call(surface: Surface, x, w, b, case: Case):
+    """surface.run for the case, in its mode (`mode=` passed only when not eager: see Surface.modes)."""
+    extra = {} if case.mode == "eager" else {"mode": case.mode}
+    return surface.run(x, w, b, case.params, case.conv, case.dtype, case.device, **extra)
+
+
+def accumulation(surface: Surface, case: Case) -> str | None:
+    """The precision the surface documents for the case's sums (Surface.accumulation), None for its dtype."""
+    return surface.accumulation(case.dtype, case.device, case.mode, case.params)
+
+
 def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b, on_result) -> Outcome:
     got = run_isolated(reproducer(surface, case))
     if got.crash:
-        return Outcome("divergence", "crash", documented, error=got.crash,
-                       detail=f"the process making the call died ({got.crash}); last lines of its stderr:\n"
-                              + got.stderr_tail, observed=f"process {got.crash}")
+        return crashed(documented, got)
     if got.error_type:
         text = _format_error(got.error_type, got.error_message)
         return _raised(documented, text, text)
     return on_result(documented, got.y, case, x, w, b)
+
+
+def crashed(documented: Documented, got) -> Outcome:
+    """The outcome of a call whose worker process died (conformance.isolate.Isolated with `crash` set)."""
+    return Outcome("divergence", "crash", documented, error=got.crash,
+                   detail=f"the process making the call died ({got.crash}); last lines of its stderr:\n"
+                          + got.stderr_tail, observed=f"process {got.crash}")
 
 
 def _raised(documented: Documented, error: str, full: str) -> Outcome:
@@ -142,12 +191,13 @@ def _raised(documented: Documented, error: str, full: str) -> Outcome:
                    observed=observed)
 
 
-def classify_result(documented: Documented, y, case: Case, x, w, b) -> Outcome:
-    """A returned array against the documented outcome: refusal, or shape, crop and values at the window."""
+def classify_result(documented: Documented, y, case: Case, x, w, b, accumulate: str | None = None) -> Outcome:
+    """A returned array against the documented outcome: refusal, or shape, crop and values at the window
+    (`accumulate`: the precision the framework documents for the sums, conformance.bounds)."""
     y = np.asarray(y)
     if documented.refused:
         return returned_despite_refusal(documented, y, case, x, w, b)
-    comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype))
+    comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype), accumulate=accumulate)
     if comparison.kind == "pass":
         return Outcome("pass", None, documented, comparison, observed=comparison.describe())
     return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe(),

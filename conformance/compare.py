@@ -44,10 +44,11 @@ class Comparison:
         return text
 
 
-def _windows_ratio(actual, full, full_abs, b, b_abs, conv: Conv, window: Window, dtype: str) -> float:
+def _windows_ratio(actual, full, full_abs, b, b_abs, conv: Conv, window: Window, dtype: str,
+                   accumulate: str | None = None) -> float:
     ref = reference.add_bias(reference.crop_window(full, window), b)
     mag = reference.add_bias(reference.crop_window(full_abs, window), b_abs)
-    bound = bounds.bound_from_magnitude(mag, conv.terms_per_output + (1 if b is not None else 0), dtype)
+    bound = bounds.bound_from_magnitude(mag, conv.terms_per_output + (1 if b is not None else 0), dtype, accumulate)
     return bounds.error_ratio(actual, ref, bound)
 
 
@@ -62,9 +63,10 @@ def _candidates(conv: Conv, center: tuple[int, ...], include_center: bool):
 
 
 def compare(actual: np.ndarray, x, w, b, problem: Problem, accumulate: str | None = None) -> Comparison:
-    """Classify `actual` (canonical layout) against the reference of `problem` (x, w, b rounded to its dtype)."""
+    """Classify `actual` (canonical layout) against the reference of `problem` (x, w, b rounded to its dtype).
+    `accumulate`: the precision the framework documents for the sums, when not the dtype's (bounds module doc)."""
     conv, expected = problem.conv, problem.window
-    dtype = accumulate or problem.dtype
+    dtype = problem.dtype
     actual = np.asarray(actual)
     full = reference.scatter_full(x, w, conv)
     full_abs = reference.scatter_full(np.abs(np.asarray(x, np.float64)), np.abs(np.asarray(w, np.float64)), conv)
@@ -74,14 +76,14 @@ def compare(actual: np.ndarray, x, w, b, problem: Problem, accumulate: str | Non
     if actual.ndim != conv.rank + 2 or actual.shape[:2] != (conv.batch, conv.c_out):
         return Comparison("shape", expected, tuple(actual.shape), float("inf"))
     same_shape = spatial == expected.length
-    ratio = (_windows_ratio(actual, full, full_abs, bb, b_abs, conv, expected, dtype)
+    ratio = (_windows_ratio(actual, full, full_abs, bb, b_abs, conv, expected, dtype, accumulate)
              if same_shape else float("inf"))
     if same_shape and ratio <= 1.0:
         return Comparison("pass", expected, tuple(actual.shape), ratio)
     if actual.size:
         # a wrong length is first tried at the documented crop (the window's start is right, its end is not)
         for crop in _candidates(conv, expected.crop, include_center=not same_shape):
-            r = _windows_ratio(actual, full, full_abs, bb, b_abs, conv, Window(crop, spatial), dtype)
+            r = _windows_ratio(actual, full, full_abs, bb, b_abs, conv, Window(crop, spatial), dtype, accumulate)
             if r <= 1.0:
                 return Comparison("crop" if same_shape else "shape", expected, tuple(actual.shape), ratio, crop, r)
     return Comparison("value" if same_shape else "shape", expected, tuple(actual.shape), ratio)

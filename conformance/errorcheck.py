@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .catalogue import PARAM_FAULTS, Entry
-from .check import Case, Outcome, _format_error, _raised, classify_result, make_inputs
+from .check import Case, Outcome, _format_error, _raised, classify_result, crashed, make_inputs
 from .isolate import run_isolated
 from .reproducer import reproducer
 from .surface import Documented, Refusal, Surface
@@ -68,9 +68,7 @@ def run_error_case(surface: Surface, entry: Entry, case: Case, version: str = ""
     documented = documented_outcome(surface, entry, case)
     got = run_isolated(reproducer(surface, case, version, documented=documented))
     if got.crash:
-        return Outcome("divergence", "crash", documented, error=got.crash,
-                       detail=f"the process making the call died ({got.crash}); last lines of its stderr:\n"
-                              + got.stderr_tail, observed=f"process {got.crash}")
+        return crashed(documented, got)
     if got.error_type:
         text = _format_error(got.error_type, got.error_message)
         if documented.window is None and not documented.refused:

@@ -4,12 +4,10 @@ merged records (files or directories). Text, or JSON with --json; --out writes i
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-from . import records
 from .errors_view import build, render_text
-from .summary_cli import read_all, record_paths
+from .summary_cli import records_or_none
 
 
 def register(sub) -> None:
@@ -21,17 +19,9 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    paths, missing = record_paths(args.records)
-    if missing:
-        print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
+    recs = records_or_none(args.records)
+    if recs is None:
         return 2
-    try:
-        recs, notes = read_all(paths)
-    except records.RecordsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for note in notes:
-        print(note, file=sys.stderr)
     rows = build(recs)
     text = json.dumps(rows, indent=1) if args.json else render_text(rows)
     if not (args.json and args.out):

@@ -8,6 +8,7 @@ boolean logic, arithmetic, subscripts, tuples and comprehensions over these name
     in_size kernel stride dilation kd full   (tuples, one entry per spatial dimension)
     crop length                              (the documented window's tuples; None when the docs refuse)
     batch c_in c_out groups bias dtype device rank framework version
+    mode                                     (the execution mode: 'eager', or one of the surface's modes)
     poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
     any all min max len zip abs sum range    (the only callables)
 
@@ -31,7 +32,7 @@ KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "n
 FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
 REQUIRED = {"id", "surface", "when", "kind", "reason"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
-              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison"}
+              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode"}
 FUNCTIONS = {"any": any, "all": all, "min": min, "max": max, "len": len, "zip": zip, "abs": abs, "sum": sum,
              "range": range}
 _ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
@@ -136,7 +137,7 @@ def load(path: str | Path) -> list[Expectation]:
 
 
 def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
-                   version: str = "", window=None, poison: tuple = ()) -> dict[str, Any]:
+                   version: str = "", window=None, poison: tuple = (), mode: str = "eager") -> dict[str, Any]:
     """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
     ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
@@ -144,5 +145,5 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               c_out=conv.c_out, groups=conv.groups, bias=conv.bias, dtype=dtype, device=device,
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length,
-              poison=tuple((name, index, str(value)) for name, index, value in poison))
+              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode)
     return ns

@@ -50,8 +50,10 @@ def _signal_name(returncode: int) -> str:
 class Worker:
     """One child process that runs scripts until it dies; `run` re-spawns it when needed."""
 
-    def __init__(self, timeout: float = TIMEOUT_S):
+    def __init__(self, timeout: float = TIMEOUT_S, env: dict | None = None):
         self.timeout = timeout
+        self.env = dict(env or {})      # set in the child on top of this process's environment (e.g. a framework
+                                        # switch read at import, like TF_ENABLE_ONEDNN_OPTS)
         self.spawned = 0                # how many child processes this worker has started
         self._proc: subprocess.Popen | None = None
         self._stderr = None
@@ -60,7 +62,8 @@ class Worker:
 
     def _start(self) -> None:
         self._stderr = tempfile.TemporaryFile(dir=self._tmp.name)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env = {**os.environ, **self.env,
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         self._proc = subprocess.Popen([sys.executable, "-u", "-m", "conformance.worker"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=self._stderr, env=env, text=True)
         self.spawned += 1

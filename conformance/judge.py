@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import expectations as exp
 from .check import Case, Outcome, reproducer
@@ -27,6 +27,14 @@ PROPERTY_KINDS = {
     "nonfinite": ("nonfinite", "error-vs-result", "crash"),
     "errors": ("error-vs-result", "crash", "shape", "crop", "value"),
     "gradients": ("gradient", "adjoint", "error-vs-result", "crash"),
+    # suites/test_dtypes.py, test_modes.py, test_devices.py (conformance.agreement): a half-precision, non-eager or
+    # GPU case against the reference; the same case in two modes / on two devices against each other; one call twice
+    "dtypes": ("value", "shape", "crop", "error-vs-result", "crash"),
+    "modes": ("value", "shape", "crop", "error-vs-result", "crash"),
+    "mode-agreement": ("mode",),
+    "devices": ("value", "shape", "crop", "error-vs-result", "crash"),
+    "device-agreement": ("device",),
+    "determinism": ("nondeterminism",),
 }
 
 
@@ -41,6 +49,9 @@ class Judge:
     run_id: str
     profile: str
     isolate_all: bool = False          # run every case in the worker process (--isolate all)
+    # (framework, device name) -> the device's model, for the records' device_model (the plugin fills it from the
+    # adapters' discovered devices)
+    device_models: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:   # Hypothesis prints fixtures of a failing example: keep it one line
         return f"<Judge run {self.run_id}, {len(self.expectations)} expected divergences>"
@@ -51,7 +62,7 @@ class Judge:
     @staticmethod
     def _namespace(surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
-                                  documented.window, case.poison)
+                                  documented.window, case.poison, case.mode)
 
     def isolates(self, surface: Surface, version: str, case: Case) -> bool:
         """True when the case must run in the worker process: every case with --isolate all, else the cases an
@@ -84,7 +95,8 @@ class Judge:
         return {
             "run_id": self.run_id, "time": time.time(), "profile": self.profile, "property": prop,
             "framework": surface.framework, "version": version, "surface": surface.id, "device": case.device,
-            "dtype": case.dtype, "mode": "eager", "config": _conv_json(case), "params": case.params,
+            "device_model": self.device_models.get((surface.framework, case.device), ""),
+            "dtype": case.dtype, "mode": case.mode, "config": _conv_json(case), "params": case.params,
             "seed": case.seed, "final": final, "call_s": outcome.call_s,
             "expected": ({"refusal": doc.refusal.reason, "doc": doc.refusal.doc} if doc.refused else
                          {"either": doc.rule, "doc": doc.doc} if doc.window is None else
@@ -128,7 +140,8 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
     verdict = outcome.detail.splitlines()[0] if outcome.detail else ""
     return "\n".join([
         f"{outcome.kind} divergence on {surface.id} ({surface.framework} {version}), property '{prop}'",
-        f"  config:    {case.conv} {case.dtype} on {case.device}",
+        f"  config:    {case.conv} {case.dtype} on {case.device}"
+        + ("" if case.mode == "eager" else f", mode {case.mode}"),
         f"  params:    {', '.join(f'{k}={v}' for k, v in case.params.items())}",
         f"  expected:  {doc}",
         f"  actual:    {outcome.observed}",

@@ -10,9 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import records
 from .matrix import build, render_text, to_json
-from .summary_cli import read_all, record_paths
+from .summary_cli import records_or_none
 
 
 def register(sub) -> None:
@@ -25,17 +24,9 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    paths, missing = record_paths(args.records)
-    if missing:
-        print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
+    recs = records_or_none(args.records)
+    if recs is None:
         return 2
-    try:
-        recs, notes = read_all(paths)
-    except records.RecordsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for note in notes:
-        print(note, file=sys.stderr)
     matrix = build(recs)
     text = json.dumps(to_json(matrix), indent=1) if args.json else render_text(matrix, args.examples)
     if not (args.json and args.out):     # JSON written to a file is not echoed into the log

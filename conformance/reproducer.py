@@ -48,21 +48,30 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False, d
         expect = f"either outcome ({documented.rule})"
     else:
         expect = f"shape {(conv.batch, conv.c_out, *documented.window.length)}, crop {documented.window.crop}"
+    mode = getattr(case, "mode", "eager")
     lines = [
-        f"# {surface.id} {version} on {case.device}, {case.dtype}; documented: {expect}",
-        "import numpy as np",
+        f"# {surface.id} {version} on {case.device}, {case.dtype}"
+        + ("" if mode == "eager" else f", mode {mode}") + f"; documented: {expect}",
+        # NumPy has no bfloat16: ml_dtypes (installed with jax and tensorflow) adds it, as conformance.check does
+        "import numpy as np" + (", ml_dtypes" if case.dtype == "bfloat16" else ""),
         f"rng = np.random.default_rng({case.seed})",
-        f"x = rng.standard_normal({conv.input_shape}).astype({case.dtype!r})  # (N, C_in, *spatial)",
-        f"w = rng.standard_normal({conv.kernel_shape}).astype({case.dtype!r})  # (C_in, C_out/groups, *k), no flip",
-        f"b = rng.standard_normal({conv.c_out}).astype({case.dtype!r})" if conv.bias else "b = None",
+        f"x = rng.standard_normal({conv.input_shape}).astype({_np_dtype(case.dtype)})  # (N, C_in, *spatial)",
+        f"w = rng.standard_normal({conv.kernel_shape}).astype({_np_dtype(case.dtype)})  "
+        "# (C_in, C_out/groups, *k), no flip",
+        f"b = rng.standard_normal({conv.c_out}).astype({_np_dtype(case.dtype)})" if conv.bias else "b = None",
         *[f"{name}.flat[{index}] = {_ieee(value)}" for name, index, value in case.poison],
-        surface.snippet(case.params, conv, case.dtype, case.device),
+        surface.snippet(case.params, conv, case.dtype, case.device, **({} if mode == "eager" else {"mode": mode})),
         "print(y.shape)",
     ]
     if check and (documented.refused or documented.window is not None):
+        accumulate = surface.accumulation(case.dtype, case.device, mode, case.params)
         lines += ["", f"# check against an inline NumPy reference; the documentation: {documented}",
-                  *_check_lines(documented, conv, case.dtype)]
+                  *_check_lines(documented, conv, case.dtype, accumulate)]
     return "\n".join(lines)
+
+
+def _np_dtype(dtype: str) -> str:
+    return "ml_dtypes.bfloat16" if dtype == "bfloat16" else repr(dtype)
 
 
 def _ieee(value: float) -> str:
@@ -73,7 +82,7 @@ def _ieee(value: float) -> str:
     return repr(value)
 
 
-def _check_lines(documented, conv, dtype: str) -> list[str]:
+def _check_lines(documented, conv, dtype: str, accumulate: str | None = None) -> list[str]:
     if documented.refused:
         return ["verdict = 'the docs refuse this call, yet it returned shape ' + str(y.shape)",
                 "print(verdict)", "assert False, verdict"]
@@ -81,12 +90,18 @@ def _check_lines(documented, conv, dtype: str) -> list[str]:
     geometry = (f"stride={conv.stride}, dilation={conv.dilation}, groups={conv.groups}, "
                 f"crop={win.crop}, length={win.length}")
     terms = conv.terms_per_output + (1 if conv.bias else 0)
+    if accumulate is None or accumulate == dtype:
+        bound = (f"bound = 2 * ({terms} + 2) * {UNIT_ROUNDOFF[dtype]!r} * mag + {terms} * {SMALLEST_NORMAL[dtype]!r}"
+                 "  # conformance/bounds.py")
+    else:
+        tiny = max(SMALLEST_NORMAL[dtype], SMALLEST_NORMAL[accumulate])
+        bound = (f"bound = (2 * ({terms} + 2) * {UNIT_ROUNDOFF[accumulate]!r} + {UNIT_ROUNDOFF[dtype]!r}) * mag "
+                 f"+ {terms} * {tiny!r}  # conformance/bounds.py: sums in {accumulate}, rounded to {dtype}")
     return [
         INLINE_REFERENCE,
         f"ref = reference(x, w, b, {geometry})",
         f"mag = reference(abs(x), abs(w), None if b is None else abs(b), {geometry})",
-        f"bound = 2 * ({terms} + 2) * {UNIT_ROUNDOFF[dtype]!r} * mag + {terms} * {SMALLEST_NORMAL[dtype]!r}"
-        "  # conformance/bounds.py",
+        bound,
         "y = np.asarray(y)",
         "if y.shape != ref.shape:",
         "    ok, verdict = False, f'shape {y.shape}, documented {ref.shape}'",

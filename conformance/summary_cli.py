@@ -43,6 +43,23 @@ def read_all(paths: list[Path]) -> tuple[list[dict], list[str]]:
     return recs, [f"note: {w.message}" for w in caught]
 
 
+def records_or_none(given: list[Path]) -> list[dict] | None:
+    """The records of the files and folders named, notes about damaged files on stderr; None (after one line on
+    stderr) when a file is missing or of another schema version."""
+    paths, missing = record_paths(given)
+    if missing:
+        print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
+        return None
+    try:
+        recs, notes = read_all(paths)
+    except records.RecordsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    for note in notes:
+        print(note, file=sys.stderr)
+    return recs
+
+
 def main(args) -> int:
     paths, missing = record_paths(args.records)
     if missing:

@@ -70,6 +70,24 @@ class Device:
     kind: str          # "cpu" or "gpu"
     model: str = ""    # human description from the framework
 
+    @property
+    def description(self) -> str:
+        return f"{self.name} ({self.model})" if self.model else self.name
+
+
+def cpu_model() -> str:
+    """The host CPU's model name, for the records' device_model (the frameworks name their CPU device only 'CPU')."""
+    import os
+    import platform
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine() or 'CPU'} ({os.cpu_count()} cores)"
+
 
 @dataclass
 class Surface(abc.ABC):
@@ -85,6 +103,11 @@ class Surface(abc.ABC):
     dilation: bool = True
     notes: str = ""
     extra: dict = field(default_factory=dict)
+    # execution modes besides plain eager calls (tf.function(jit_compile=True), jax.jit, torch.compile, ...): a
+    # record dimension (Case.mode). `run` and `snippet` take `mode=` only when it is not "eager", so a surface
+    # without modes keeps the plain signature.
+    modes: tuple[str, ...] = ("eager",)
+    slow_modes: tuple[str, ...] = ()  # modes that compile per call for seconds: the mode property draws few examples
 
     @property
     def id(self) -> str:
@@ -105,8 +128,9 @@ class Surface(abc.ABC):
 
     @abc.abstractmethod
     def run(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, params: dict, conv: Conv,
-            dtype: str, device: str) -> np.ndarray:
-        """Call the framework on canonical arrays (already of `dtype`); return the canonical-layout result."""
+            dtype: str, device: str, mode: str = "eager") -> np.ndarray:
+        """Call the framework on canonical arrays (already of `dtype`; bfloat16 as ml_dtypes.bfloat16) in execution
+        `mode` (passed only when not "eager"); return the canonical-layout result."""
 
     def spell(self, intent: str, conv: Conv) -> dict:
         """This API's parameters for a portable intent (conformance.portable.INTENTS), written the way its users
@@ -120,8 +144,9 @@ class Surface(abc.ABC):
         raise Unexpressible(f"{self.id} spells no parameter faults")
 
     @abc.abstractmethod
-    def snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
-        """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout)."""
+    def snippet(self, params: dict, conv: Conv, dtype: str, device: str, mode: str = "eager") -> str:
+        """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout), making
+        the call in `mode` (passed only when not "eager")."""
 
     # -- gradients (conformance.gradcheck); a surface without autodiff keeps these defaults ------------------
     def vjp(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gy: np.ndarray, params: dict, conv: Conv,
@@ -140,6 +165,22 @@ class Surface(abc.ABC):
     def has_vjp(self) -> bool:
         """True when the surface overrides `vjp` (the framework differentiates this call)."""
         return type(self).vjp is not Surface.vjp
+
+    # -- devices, modes and precision (conformance.agreement); surfaces override what their docs say ------------
+    def mode_supports(self, mode: str, conv: Conv, dtype: str) -> str | None:
+        """None if `mode` can run `conv` in `dtype`, else why not (e.g. no channels_last form of a 3-D tensor)."""
+        return None if mode in self.modes else f"{self.id} has no {mode!r} mode"
+
+    def accumulation(self, dtype: str, device: str, mode: str = "eager", params: dict | None = None) -> str | None:
+        """The precision the framework documents for this call's sums, when it is not `dtype` itself (a key of
+        conformance.bounds.UNIT_ROUNDOFF: 'float32' for half-precision inputs summed in float32, 'tfloat32' for
+        TensorFloat-32 convolutions on GPUs); None: the sums are bounded in `dtype` itself, the widest bound."""
+        return None
+
+    def nondeterminism(self, device: str, mode: str = "eager") -> str | None:
+        """Where the framework documents that the same call may give different bits on `device` (GPU atomics,
+        algorithm autotuning): that documentation, quoted; None where two calls must be bitwise equal."""
+        return None
 
     # -- shared ------------------------------------------------------------------------------------
     def supports(self, conv: Conv, dtype: str) -> str | None:

@@ -66,3 +66,24 @@ def convs(draw, surface: Surface) -> Conv:
 
 def seeds():
     return st.integers(0, 2 ** 32 - 1)
+
+
+def scaled(examples: int) -> int:
+    """`examples` as a ci-profile count (150 per property), scaled to the loaded Hypothesis profile's max_examples:
+    dev (25) draws a sixth of it, ci exactly it, nightly (2000) about thirteen times it. For the properties whose
+    examples cost more than a plain call (two modes, two devices, a compiler per shape)."""
+    from hypothesis import settings
+    return max(1, round(examples * settings.default.max_examples / 150))
+
+
+def mostly_accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
+    """(conv, params) drawn as the conformance properties draw them; in three draws out of four, drawn again (up to
+    `tries` times) while the docs refuse the call, so that the value-oriented properties (dtypes, modes, devices)
+    mostly check values, and still check that refusals agree."""
+    want_accepted = data.draw(st.integers(0, 3), label="accepted call wanted") != 0
+    for _ in range(tries if want_accepted else 1):
+        conv = data.draw(convs(surface), label="conv")
+        params = surface.draw_params(HypothesisDrawer(data), conv)
+        if not surface.semantics(params, conv).refused:
+            break
+    return conv, params

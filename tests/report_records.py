@@ -11,7 +11,7 @@ from pathlib import Path
 BASE = {
     "schema": 1, "run_id": "run-a", "time": 1795678000.0, "profile": "dev", "property": "shapes",
     "framework": "fw", "version": "1.0", "surface": "fw:fw.conv_transpose", "device": "cpu", "dtype": "float32",
-    "mode": "eager",
+    "device_model": "Example CPU (2 cores)", "mode": "eager",
     "config": {"in_size": [4], "kernel": [3], "stride": [2], "dilation": [1], "batch": 1, "c_in": 1, "c_out": 1,
                "groups": 1, "bias": False},
     "params": {"padding": [1], "output_padding": [1]}, "seed": 0, "final": False, "call_s": 0.001,

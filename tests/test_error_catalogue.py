@@ -85,3 +85,26 @@ def test_the_errors_property_records_refusals_results_and_crashes(tmp_path, muta
     for r in recs.values():
         jsonschema.validate(r, schema)
     assert recs["stride-three"]["config"]["stride"] == [3, 3] and recs["stride-three"]["fault"]["value"] == [3, 3]
+
+
+def _record(surface, case, actual, verdict="refused", status="pass", kind=None):
+    return {"property": "errors", "final": True, "surface": surface, "version": "1", "verdict": verdict,
+            "status": status, "kind": kind, "expected_divergence": None, "actual": actual,
+            "fault": {"case": case, "fault": "stride", "value": [0, 0], "expect": "refusal"}}
+
+
+def test_the_errors_view_shows_who_refuses_what_another_accepts(tmp_path):
+    from conformance.errors_view import build, render_text
+    rows = build([_record("a:x", "stride-zero", {"error": "ValueError: no"}),
+                  _record("b:y", "stride-zero", {"shape": [1, 2, 3, 3], "found_crop": None}, "divergence",
+                          "divergence", "error-vs-result"),
+                  _record("c:z", "stride-zero", {"error": "killed by SIGABRT"}, "divergence", "divergence", "crash")])
+    text = render_text(rows)
+    assert "frameworks disagree" in text
+    assert "refused: ValueError" in text and "returned 1x2x3x3" in text and "CRASH (killed by SIGABRT)" in text
+    assert text.count("DIVERGES") == 2
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, "-m", "conformance", "errors", str(tmp_path / "none.jsonl")], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert run.returncode == 2 and "no records file" in run.stderr

@@ -79,7 +79,8 @@ reason = "never diverges: must be reported as XPASS"
 
 @pytest.mark.parametrize("args, env, message", [
     (("--framework", "nope"), {}, "unknown framework(s) nope"),
-    (("--device", "gpu"), {}, "--device gpu: fake found no such device (found: cpu)"),
+    (("--device", "gpu"), {}, "--device gpu: no selected framework has a gpu device; found: fake: cpu (NumPy)"),
+    (("--device", "gpu:1"), {}, "--device gpu:1: no selected framework has a device named gpu:1; found: fake: cpu"),
     (("--surface", "zzz*"), {}, "--surface 'zzz*' matches no surface"),
     (("--expectations", "/nonexistent.toml"), {}, "cannot read"),
     ((), {"CONFORMANCE_PROFILE": "turbo"}, "CONFORMANCE_PROFILE='turbo'"),

@@ -1,0 +1,94 @@
+"""Gradient properties: every surface with autodiff, its VJPs against the float64 reference and the adjoint identity.
+
+  test_gradients   gx, gw, gb (for a Hypothesis-drawn cotangent gy) within their per-element bounds of the reference
+                   VJPs (conformance.gradients), and <y, gy> - <b, sum gy> = <x, gx> = <w, gw> on the framework's own
+                   y, gx, gw (conformance.gradcheck)
+  test_gradient_reproducer_replays_the_vjp   the gradient script recorded with each case re-creates the VJPs
+
+Same surfaces, configurations and parameters as the conformance properties (suites/test_conformance.py), float32
+and float64. The gradient of a call the docs refuse is not defined: the configuration and the surface's parameters
+are redrawn (up to ten times) until the docs accept them, and a case still refused checks nothing. A surface
+without autodiff (Surface.has_vjp false) skips with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conformance import gradients
+from conformance.check import Case, make_inputs
+from conformance.gradcheck import run_gradient_case, script
+from conformance.spec import Problem
+from suites.strategies import HypothesisDrawer, convs, seeds
+from suites.test_conformance import _is_final
+
+DRAWS = 10     # tries for parameters the docs accept
+
+
+def _accepted(surface, data):
+    """(conv, params) drawn as the conformance properties draw them, again (up to DRAWS times) while the docs refuse
+    the call: some refusals are the configuration's (Keras: strides > 1 with dilation > 1), not the parameters'."""
+    for _ in range(DRAWS):
+        conv = data.draw(convs(surface), label="conv")
+        params = surface.draw_params(HypothesisDrawer(data), conv)
+        if not surface.semantics(params, conv).refused:
+            break
+    return conv, params
+
+
+# JAX compiles every drawn shape twice (the call and its VJP): ~1.2 s a case, 180 s for the ci profile's 150 on JAX
+# alone; 40 % of the profile's examples keeps every framework under 90 s (ci: 60, nightly: 800)
+@settings(max_examples=max(10, settings.default.max_examples * 2 // 5))
+@given(data=st.data())
+def test_gradients(target, judge, data):
+    surface, adapter, device = target
+    if not surface.has_vjp:
+        pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
+    conv, params = _accepted(surface, data)
+    dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
+    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
+    outcome = run_gradient_case(surface, case, adapter.version, isolate=judge.isolates(surface, adapter.version, case))
+    if outcome is None:
+        return      # the docs refuse the call: no gradient to check
+    judge.judge("gradients", surface, adapter.version, case, outcome, final=_is_final())
+
+
+@settings(max_examples=10)
+@given(data=st.data())
+def test_gradient_reproducer_replays_the_vjp(target, judge, data):
+    """The gradient reproducer recorded with every case re-creates the same VJPs: running it gives the arrays the
+    suite's own surface.vjp gave (or raises the same exception class)."""
+    surface, adapter, device = target
+    if not surface.has_vjp:
+        pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
+    conv, params = _accepted(surface, data)
+    dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
+    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
+    documented = surface.semantics(case.params, conv)
+    if documented.refused or judge.isolates(surface, adapter.version, case):
+        return      # nothing to differentiate, or a known process-killing call (test_gradients runs it isolated)
+    x, w, b = make_inputs(conv, dtype, case.seed)
+    gy = gradients.cotangent(Problem(conv, documented.window, dtype), case.seed)
+    namespace: dict = {}
+    try:
+        surface.run(x, w, b, case.params, conv, dtype, device)
+        direct = surface.vjp(x, w, b, gy, case.params, conv, dtype, device)
+    except Exception as exc:  # noqa: BLE001 - the script must raise the same class
+        with pytest.raises(type(exc)), contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(script(surface, case), "<reproducer>", "exec"), namespace)  # noqa: S102 - our own script
+        return
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(script(surface, case), "<reproducer>", "exec"), namespace)  # noqa: S102
+    for name, want in zip(("gx", "gw", "gb"), direct):
+        got = namespace[name]
+        assert (got is None) == (want is None), f"{surface.id}: {name} {got} vs {want}\n{script(surface, case)}"
+        if want is not None:
+            assert np.array_equal(np.asarray(got), np.asarray(want), equal_nan=True), (
+                f"{surface.id}: {case.describe()}\nthe reproducer's {name} differs from surface.vjp:\n"
+                f"{script(surface, case)}")
