@@ -111,3 +111,14 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
     got = records.read(path)
     assert len(got) == 1200
     assert {(r["worker"], r["n"]) for r in got} == {(w, n) for w in range(4) for n in range(300)}
+
+
+def test_overlapping_entries_of_one_kind_are_both_seen_not_xpass():
+    from conformance.summary import xpassed
+    text = "".join(ENTRY.format(id=i, when="True", kind="crash") for i in ("first", "second", "unrelated"))
+    entries = expectations.parse(text)
+    recs = [{"status": "expected", "verdict": "divergence", "kind": "crash", "expected_divergence": "first",
+             "expectations_matched": ["first", "second"]},
+            {"status": "pass", "verdict": "pass", "kind": None, "expected_divergence": None,
+             "expectations_matched": ["first", "second", "unrelated"]}]
+    assert [e.id for e in xpassed(recs, entries)] == ["unrelated"]
