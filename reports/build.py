@@ -22,6 +22,7 @@ import jinja2
 from markupsafe import Markup
 
 from conformance import expectations as exp_mod
+from conformance import errors_view
 from conformance import matrix as align
 from conformance.summary import xpassed
 
@@ -146,7 +147,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "first": _when(min(times) if times else None), "last": _when(max(times) if times else None),
         "generated": _when(dt.datetime.now(dt.timezone.utc).timestamp()),
         "matrix": table, "totals": table.totals(), "outcome_words": OUTCOME_WORDS,
-        "heat": heat, "cards": card_list, "by_status": dict(by_status),
+        "heat": heat, "cards": card_list, "by_status": dict(by_status), "errors": _errors_table(records),
         "crash_cards": sum(1 for c in card_list if c.signature.kind == "crash"),
         "xpassed": gone, "diff": page_diff, "expectations": len(expectations),
         "channels": chans, "channel_pairs": pairs, "history": history_data, "history_notes": hist_notes,
@@ -155,6 +156,13 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "css": Markup(css), "js": Markup(js), "csp": f"default-src 'none'; style-src '{_sha256(css)}'; "
                                                      f"script-src '{_sha256(js)}'; img-src data:",
     }
+
+
+def _errors_table(records: list[dict]) -> dict:
+    """The error catalogue's outcomes (conformance.errors_view) as rows x surface columns for the page."""
+    rows = errors_view.build(records)
+    columns = sorted({col for row in rows.values() for col in row["surfaces"]})
+    return {"rows": rows, "columns": columns}
 
 
 def render(ctx: dict) -> str:

@@ -186,3 +186,22 @@ def test_cli_build_writes_the_page_and_prints_its_path(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"report written to {out.resolve()}"
     assert Path(out).read_text().startswith("<!DOCTYPE html>")
+
+
+def _error_record(surface: str, actual: dict, verdict: str, **over) -> dict:
+    return record(**{"property": "errors", "surface": surface, "verdict": verdict, "actual": actual, "final": True,
+                     "intent": "stride-zero", "kind": None, "status": "pass",
+                     "fault": {"case": "stride-zero", "fault": "stride", "value": [0], "expect": "refusal"}, **over})
+
+
+def test_the_error_catalogue_section_shows_each_surface_side_by_side(tmp_path):
+    recs = [_error_record("fw:a", {"error": "ValueError: <b>stride</b> must be positive"}, "refused"),
+            _error_record("fw:b", {"shape": [1, 1, 3], "found_crop": None}, "divergence", status="divergence",
+                          kind="error-vs-result")]
+    path = write_jsonl(tmp_path / "records" / "fw.jsonl", recs)
+    page = build.build([path.parent], tmp_path / "report.html",
+                       expectations_path=write_expectations(tmp_path / "e.toml")).read_text()
+    section = page.split('<section id="errors">')[1].split("</section>")[0]
+    assert "stride-zero" in section and "frameworks disagree" in section
+    assert "refused: ValueError" in section and "returned 1x1x3" in section and "DIVERGES" in section
+    assert "<b>stride</b>" not in section and "&lt;b&gt;stride&lt;/b&gt;" in section   # the message is escaped
