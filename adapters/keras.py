@@ -227,23 +227,11 @@ class ConvTranspose(Surface):
 
     def snippet(self, params, conv, dtype, device):
         rank, first = conv.rank, params["data_format"] == "channels_first"
-        op = params["output_padding"]
         backend = self.framework.split("-", 1)[1]
         xin = "x" if first else f"x.transpose({_to_last(rank)})"
         yout = "y" if first else f"y.transpose({_to_first(rank)})"
-        weights = f"[w.transpose({_kernel_axes(rank)})" + (", b]" if conv.bias else "]")
-        return dedent(f"""
-            import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
-            import keras
-            with keras.device({_keras_device(device)!r}):
-                m = keras.layers.Conv{rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
-                    padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
-                    data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
-                    dtype={dtype!r})
-                m.build({xin}.shape)
-                m.set_weights({weights})
-                y = keras.ops.convert_to_numpy(m({xin})); y = {yout}
-        """)
+        return (_built_layer_source(params, conv, dtype, device, backend, xin)
+                + f"\n    y = keras.ops.convert_to_numpy(m({xin})); y = {yout}")
 
     # -- gradients (conformance.gradcheck): each backend's own autodiff, as the Keras guides on writing a training loop
     # from scratch do it: tf.GradientTape (https://keras.io/guides/writing_a_training_loop_from_scratch/), torch
@@ -276,24 +264,13 @@ class ConvTranspose(Surface):
 
     def vjp_snippet(self, params, conv, dtype, device):
         rank, first = conv.rank, params["data_format"] == "channels_first"
-        op = params["output_padding"]
         backend = self.framework.split("-", 1)[1]
         xin = "x" if first else f"x.transpose({_to_last(rank)})"
         gyin = "gy" if first else f"gy.transpose({_to_last(rank)})"
         gx = "grads[0]" if first else f"grads[0].transpose({_to_first(rank)})"
-        weights = f"[w.transpose({_kernel_axes(rank)})" + (", b]" if conv.bias else "]")
         grads = _BACKEND_VJP_SOURCE[backend].format(xin=xin, gyin=gyin)
-        return dedent(f"""
-            import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
-            import keras, numpy as np
-            with keras.device({_keras_device(device)!r}):
-                m = keras.layers.Conv{rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
-                    padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
-                    data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
-                    dtype={dtype!r})
-                m.build({xin}.shape)
-                m.set_weights({weights})
-        """) + "\n" + textwrap.indent(dedent(grads), "    ") + "\n" + dedent(f"""
+        return _built_layer_source(params, conv, dtype, device, backend, xin) + "\n" + \
+            textwrap.indent(dedent(grads), "    ") + "\n" + dedent(f"""
                 grads = [None if g is None else keras.ops.convert_to_numpy(g) for g in grads]
             gx, gw = {gx}, None if grads[1] is None else grads[1].transpose({tuple(int(a) for a in np.argsort(_kernel_axes(rank)))})
             gb = grads[2] if b is not None else None
@@ -357,6 +334,24 @@ _BACKEND_VJP_SOURCE = {
         grads = [gxl, gtv[slot[id(m.kernel)]]] + ([gtv[slot[id(m.bias)]]] if b is not None else [])
     """,
 }
+
+
+def _built_layer_source(params: dict, conv: Conv, dtype: str, device: str, backend: str, xin: str) -> str:
+    """Source that builds the layer `m` on `device` and sets the canonical w (and b) as its weights; the lines after
+    it go inside the same `with keras.device(...)` block (indented four spaces)."""
+    op = params["output_padding"]
+    weights = f"[w.transpose({_kernel_axes(conv.rank)})" + (", b]" if conv.bias else "]")
+    return dedent(f"""
+        import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
+        import keras, numpy as np
+        with keras.device({_keras_device(device)!r}):
+            m = keras.layers.Conv{conv.rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
+                padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
+                data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
+                dtype={dtype!r})
+            m.build({xin}.shape)
+            m.set_weights({weights})
+    """)
 
 
 def _backend_version(backend: str) -> str:
