@@ -13,9 +13,9 @@ exit status: 0 success, 1 the answer is a failure (new divergences), 2 bad input
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from conformance.verbs import dispatch
 
 # modules that register a verb, in the order `--help` lists them
 VERB_MODULES = ["conformance.summary_cli", "conformance.matrix_cli", "conformance.errors_cli",
@@ -23,12 +23,7 @@ VERB_MODULES = ["conformance.summary_cli", "conformance.matrix_cli", "conformanc
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m conformance", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="verb", required=True)
-    for name in VERB_MODULES:
-        importlib.import_module(name).register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return dispatch("python -m conformance", __doc__, VERB_MODULES, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from .catalogue import PARAM_FAULTS, Entry
 from .check import Case, Outcome, _format_error, _raised, classify_result, crashed, make_inputs
 from .isolate import run_isolated
 from .reproducer import reproducer
-from .surface import Documented, Refusal, Surface
+from .surface import Documented, Refusal, Surface, Unexpressible
 
 SEED = 0
 
@@ -28,7 +28,6 @@ def error_case(surface: Surface, entry: Entry, device: str) -> Case:
         params = _geometry_params(surface, entry)
     conv = entry.faulty_conv()
     if entry.fault == "groups" and not surface.groups:
-        from .surface import Unexpressible
         raise Unexpressible(f"{surface.id} has no groups parameter")
     return Case(conv, params, "float32", device, SEED)
 

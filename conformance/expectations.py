@@ -74,6 +74,24 @@ class Expectation:
                                     + ", ".join(f"{k}={namespace[k]!r}" for k in sorted(namespace))) from None
 
 
+def matching(entries: list[Expectation], surface_id: str, namespace: dict[str, Any], kind: str | None = None,
+             lenient: bool = False) -> list[Expectation]:
+    """The entries (of `kind`, if given) whose surface glob and predicate cover a case. A predicate that cannot be
+    evaluated on the case raises ExpectationsError, or, with `lenient` (the command line's partial cases), just
+    does not match."""
+    out = []
+    for entry in entries:
+        if not entry.applies_to(surface_id) or (kind is not None and entry.kind != kind):
+            continue
+        try:
+            if entry.matches(namespace):
+                out.append(entry)
+        except ExpectationsError:
+            if not lenient:
+                raise
+    return out
+
+
 _cache: dict[str, Any] = {}
 
 

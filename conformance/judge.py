@@ -70,12 +70,12 @@ class Judge:
         if self.isolate_all:
             return True
         ns = self._namespace(surface, version, case, surface.semantics(case.params, case.conv))
-        return any(e.kind == "crash" and e.applies_to(surface.id) and e.matches(ns) for e in self.expectations)
+        return bool(exp.matching(self.expectations, surface.id, ns, kind="crash"))
 
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
               final: bool = True, intent: str | None = None, fault: dict | None = None) -> None:
         ns = self._namespace(surface, version, case, outcome.documented)
-        matched = [e for e in self.expectations if e.applies_to(surface.id) and e.matches(ns)]
+        matched = exp.matching(self.expectations, surface.id, ns)
         expected = None
         if outcome.verdict == "divergence":
             expected = next((e for e in matched if e.kind == outcome.kind), None)

@@ -3,20 +3,15 @@ suite's new divergences; report --strict), 2 bad input."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from conformance.verbs import dispatch
 
 VERB_MODULES = ["nightly.run", "nightly.report"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m nightly", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="verb", required=True)
-    for name in VERB_MODULES:
-        importlib.import_module(name).register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return dispatch("python -m nightly", __doc__, VERB_MODULES, argv)
 
 
 if __name__ == "__main__":

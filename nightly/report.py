@@ -47,10 +47,8 @@ def main(args) -> int:
     if not loaded.records and not chans:
         print(f"error: no records and no channel manifests under {args.records}", file=sys.stderr)
         return 2
-    try:
-        hist = history.read(args.history)
-    except history.HistoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    hist = history.read_or_report(args.history)
+    if hist is None:
         return 2
     merged_path, previous_path = out / "merged.jsonl", out / "previous.jsonl"
     baseline = args.baseline

@@ -11,20 +11,15 @@ Exit status: 0 success, 1 the answer is a failure (diff: a new divergence) or an
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from conformance.verbs import dispatch
 
 VERB_MODULES = ["reports.build", "reports.merge", "reports.diff", "reports.history"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="verb", required=True)
-    for name in VERB_MODULES:
-        importlib.import_module(name).register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return dispatch("python -m reports", __doc__, VERB_MODULES, argv)
 
 
 if __name__ == "__main__":

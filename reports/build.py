@@ -196,10 +196,8 @@ def register(sub) -> None:
 def main(args) -> int:
     hist = None
     if args.history is not None:
-        try:
-            hist = history_mod.read(args.history)
-        except history_mod.HistoryError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        hist = history_mod.read_or_report(args.history)
+        if hist is None:
             return 2
     out = build(args.records, args.out, args.baseline, args.expectations, args.channels, hist)
     print(f"report written to {out.resolve()}")

@@ -147,10 +147,8 @@ def main(args) -> int:
     print(render_text(d, str(args.old), str(args.new)))
     if args.history is not None:
         from . import history
-        try:
-            hist = history.read(args.history)
-        except history.HistoryError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        hist = history.read_or_report(args.history)
+        if hist is None:
             return 2
         for g in d.new + d.fixed:
             print(f"  history: {g.signature.text}: {history.note(hist, g.signature)}")

@@ -61,6 +61,15 @@ def read(path: str | Path) -> dict:
     return data
 
 
+def read_or_report(path: str | Path) -> dict | None:
+    """`read` for the command lines: None, after one `error:` line on stderr, when the file is not a history."""
+    try:
+        return read(path)
+    except HistoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 def write(path: str | Path, history: dict) -> Path:
     return atomic.write_text(path, json.dumps(history, indent=1, sort_keys=True) + "\n")
 
@@ -224,10 +233,8 @@ def signature_id(k: str) -> str:
 
 
 def main_update(args) -> int:
-    try:
-        history = read(args.history)
-    except HistoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    history = read_or_report(args.history)
+    if history is None:
         return 2
     loaded = load.load(args.records)
     for problem in loaded.problems:
@@ -248,10 +255,8 @@ def main_update(args) -> int:
 
 
 def main_show(args) -> int:
-    try:
-        history = read(args.history)
-    except HistoryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    history = read_or_report(args.history)
+    if history is None:
         return 2
     if not args.history.exists():
         print(f"error: no history file at {args.history}", file=sys.stderr)

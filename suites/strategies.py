@@ -76,14 +76,20 @@ def scaled(examples: int) -> int:
     return max(1, round(examples * settings.default.max_examples / 150))
 
 
-def mostly_accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
-    """(conv, params) drawn as the conformance properties draw them; in three draws out of four, drawn again (up to
-    `tries` times) while the docs refuse the call, so that the value-oriented properties (dtypes, modes, devices)
-    mostly check values, and still check that refusals agree."""
-    want_accepted = data.draw(st.integers(0, 3), label="accepted call wanted") != 0
-    for _ in range(tries if want_accepted else 1):
+def accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
+    """(conv, params) drawn as the conformance properties draw them, again (up to `tries` times) while the docs
+    refuse the call: some refusals are the configuration's (Keras: strides > 1 with dilation > 1), not the
+    parameters'. After `tries` refused draws the last (refused) one is returned."""
+    for _ in range(tries):
         conv = data.draw(convs(surface), label="conv")
         params = surface.draw_params(HypothesisDrawer(data), conv)
         if not surface.semantics(params, conv).refused:
             break
     return conv, params
+
+
+def mostly_accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
+    """`accepted` in three draws out of four, a plain draw otherwise, so that the value-oriented properties (dtypes,
+    modes, devices) mostly check values, and still check that refusals agree."""
+    want_accepted = data.draw(st.integers(0, 3), label="accepted call wanted") != 0
+    return accepted(surface, data, tries if want_accepted else 1)

@@ -25,32 +25,19 @@ from conformance import gradients
 from conformance.check import Case, make_inputs
 from conformance.gradcheck import run_gradient_case, script
 from conformance.spec import Problem
-from suites.strategies import HypothesisDrawer, convs, seeds
+from suites.strategies import accepted, scaled, seeds
 from suites.test_conformance import _is_final
-
-DRAWS = 10     # tries for parameters the docs accept
-
-
-def _accepted(surface, data):
-    """(conv, params) drawn as the conformance properties draw them, again (up to DRAWS times) while the docs refuse
-    the call: some refusals are the configuration's (Keras: strides > 1 with dilation > 1), not the parameters'."""
-    for _ in range(DRAWS):
-        conv = data.draw(convs(surface), label="conv")
-        params = surface.draw_params(HypothesisDrawer(data), conv)
-        if not surface.semantics(params, conv).refused:
-            break
-    return conv, params
 
 
 # JAX compiles every drawn shape twice (the call and its VJP): ~1.2 s a case, 180 s for the ci profile's 150 on JAX
 # alone; 40 % of the profile's examples keeps every framework under 90 s (ci: 60, nightly: 800)
-@settings(max_examples=max(10, settings.default.max_examples * 2 // 5))
+@settings(max_examples=scaled(60))
 @given(data=st.data())
 def test_gradients(target, judge, data):
     surface, adapter, device = target
     if not surface.has_vjp:
         pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
-    conv, params = _accepted(surface, data)
+    conv, params = accepted(surface, data)
     dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
     case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
     outcome = run_gradient_case(surface, case, adapter.version, isolate=judge.isolates(surface, adapter.version, case))
@@ -67,7 +54,7 @@ def test_gradient_reproducer_replays_the_vjp(target, judge, data):
     surface, adapter, device = target
     if not surface.has_vjp:
         pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
-    conv, params = _accepted(surface, data)
+    conv, params = accepted(surface, data)
     dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
     case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
     documented = surface.semantics(case.params, conv)

@@ -78,15 +78,7 @@ def known_divergences(spelling: Spelling, params: dict, conv: Conv, dtype: str, 
     """Expected-divergence entries whose predicate holds for this call on the CPU."""
     entries = _expectations() if entries is None else entries
     ns = exp.case_namespace(conv, spelling.passed(params), dtype, "cpu", spelling.surface.framework, "", window)
-    out = []
-    for entry in entries:
-        if entry.applies_to(spelling.surface.id):
-            try:
-                if entry.matches(ns):
-                    out.append(entry)
-            except exp.ExpectationsError:
-                continue
-    return out
+    return exp.matching(entries, spelling.surface.id, ns, lenient=True)
 
 
 def defaults(spelling: Spelling, conv: Conv) -> dict:

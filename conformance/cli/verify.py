@@ -271,16 +271,7 @@ def expected_entries(job: Job, verdict: Verdict) -> list:
     window = (job.own or job.window).window
     ns = exp.case_namespace(job.conv, job.params, job.dtype, job.device, job.surface.framework, verdict.version,
                             window)
-    out = []
-    for entry in entries:
-        if not entry.applies_to(job.surface.id) or entry.kind != verdict.kind:
-            continue
-        try:
-            if entry.matches(ns):
-                out.append(entry)
-        except exp.ExpectationsError:
-            continue
-    return out
+    return exp.matching(entries, job.surface.id, ns, kind=verdict.kind, lenient=True)
 
 
 def describe(verdict: Verdict, predicted: str) -> list[str]:
