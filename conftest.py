@@ -10,6 +10,11 @@ Options (the profile, frameworks, device and records also by environment variabl
   --expectations PATH expected-divergences data file (default suites/expected_divergences.toml)
   --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl); CONFORMANCE_RECORDS
   --isolate MODE      flagged (default) or all: which calls run in the crash-isolating worker; CONFORMANCE_ISOLATE
+  --revisit RATE      the share of drawn cases an expected divergence covers that run (the others are drawn again,
+                      conformance.judge, Budget); default 0.05; 1 runs every one (to measure entries);
+                      CONFORMANCE_REVISIT
+  --characterize WHEN first (default): probe the neighbourhood of each new divergence and of the first case of each
+                      expected one per surface (conformance.characterize); off; CONFORMANCE_CHARACTERIZE
   Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
 
 Parametrisation: every test that takes `target` runs once per (surface, device); one that also takes `mode` once
@@ -37,6 +42,8 @@ settings.register_profile("dev", max_examples=25, **_common)
 settings.register_profile("ci", max_examples=150, derandomize=True, database=None, **_common)
 settings.register_profile("nightly", max_examples=2000, **_common)
 PROFILES = ("dev", "ci", "nightly")
+# the share of drawn cases an expected-divergence entry covers that run (conformance.judge, Budget)
+REVISIT_RATE = 0.05
 _env_profile = os.environ.get("CONFORMANCE_PROFILE", "dev")
 if _env_profile not in PROFILES:
     raise pytest.UsageError(f"CONFORMANCE_PROFILE={_env_profile!r}: choose one of {', '.join(PROFILES)}")
@@ -57,6 +64,13 @@ def pytest_addoption(parser):
     group.addoption("--isolate", default=os.environ.get("CONFORMANCE_ISOLATE", "flagged"), choices=("flagged", "all"),
                     help="run in a worker process only the calls an expected 'crash' entry flags (default), or all "
                          "(a new abort or segfault then becomes a crash record instead of ending the run)")
+    group.addoption("--revisit", default=os.environ.get("CONFORMANCE_REVISIT", str(REVISIT_RATE)),
+                    help=f"the share of drawn cases an expected divergence covers that run (default {REVISIT_RATE}; "
+                         "1: all)")
+    group.addoption("--characterize", default=os.environ.get("CONFORMANCE_CHARACTERIZE", "first"),
+                    choices=("first", "off"),
+                    help="probe the neighbourhood of each new divergence and of each expected one's first case "
+                         "(default first), or off")
 
 
 def _selected_frameworks(config) -> list[str]:
@@ -86,13 +100,23 @@ def pytest_configure(config):
     except expectations.ExpectationsError as exc:
         raise pytest.UsageError(str(exc)) from None
     records = config.getoption("--records") or str(ROOT / "reports" / "records" / f"{run_id}.jsonl")
+    profile = config.getoption("hypothesis_profile", None) or _env_profile
+    try:
+        rate = float(config.getoption("--revisit"))
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= 1:
+        raise pytest.UsageError(f"--revisit {config.getoption('--revisit')!r}: a share in (0, 1] of the covered cases")
+    judge = Judge(expected, RecordWriter(records, fresh=not hasattr(config, "workerinput")), run_id, profile,
+                  isolate_all=config.getoption("--isolate") == "all", revisit_rate=rate)
+    if config.getoption("--characterize") == "first":
+        from conformance.characterize import Characterizer
+        judge.characterizer = Characterizer()
     config._conformance = {
         "frameworks": frameworks,
         "expectations": expected,
         "records": Path(records),
-        "judge": Judge(expected, RecordWriter(records, fresh=not hasattr(config, "workerinput")), run_id,
-                       config.getoption("hypothesis_profile", None) or _env_profile,
-                       isolate_all=config.getoption("--isolate") == "all"),
+        "judge": judge,
     }
     if config.getoption("--device") != "cpu":
         _check_device(config)
@@ -215,6 +239,15 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def judge(pytestconfig):
     return pytestconfig._conformance["judge"]
+
+
+@pytest.fixture(autouse=True)
+def _conformance_test_id(request):
+    """The test the judge is judging for now (its records of skipped revisits name it)."""
+    state = getattr(request.config, "_conformance", None)
+    if state is not None:
+        state["judge"].test_id = request.node.nodeid
+    yield
 
 
 def pytest_report_header(config):

@@ -35,6 +35,12 @@ Conv1DTranspose / Conv2DTranspose / Conv3DTranspose docstrings of the installed 
       - Conv1DTranspose: "Also dilation rate larger than 1 is not currently supported." -> rank 1, dilation > 1.
       - Conv2DTranspose: "Specifying different dilation rates for different dimensions is not supported."
     There is no `groups` argument on the Keras 3 transposed convolutions.
+Devices: a layer is made and called the way users do: with no device scope when the case's device is the backend's
+default (the CPU on a machine without a GPU), else inside keras.device("cpu") / keras.device("gpu:N")
+(https://keras.io/api/utils/config_utils/#device-function). The parameter `device_scope` is None in seven draws of
+eight; in the eighth it is 'indexed': the layer is built inside keras.device("cpu:0") (the spelling keras.device's
+docstring shows), a narrow case of its own (on the torch backend such a layer's variables get no gradient: an
+expected divergence).
 Weights: kernel shape (*kernel_size, filters, in_channels) ("`kernel` has shape [kernel_spatial_shape,
 num_output_channels, num_input_channels]", keras.ops.conv_transpose); checked against the reference: no flip,
 so the canonical (c_in, c_out, *k) kernel is only transposed.
@@ -120,8 +126,30 @@ def documented_transpose(params: dict, conv: Conv) -> Documented:
     return window_from_dims(pairs, RULE, doc)
 
 
-def _keras_device(device: str) -> str:
-    return "cpu:0" if device == "cpu" else "gpu:" + (device.split(":")[1] if ":" in device else "0")
+def _keras_device(device: str, device_scope: str | None = None) -> str | None:
+    """The keras.device() name the layer is built and called under, None for no scope (module doc, Devices)."""
+    if device == "cpu":
+        if device_scope == "indexed":
+            return "cpu:0"
+        return "cpu" if _HAS_GPU else None
+    return "gpu:" + (device.split(":")[1] if ":" in device else "0")
+
+
+_HAS_GPU = False    # whether the backend found a GPU (load() sets it): then the CPU needs an explicit scope
+
+
+class _NoScope:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _scope(device: str, params: dict):
+    import keras
+    name = _keras_device(device, params.get("device_scope"))
+    return _NoScope() if name is None else keras.device(name)
 
 
 def _kernel_axes(rank: int) -> tuple[int, ...]:
@@ -159,7 +187,7 @@ def spell(intent: str, conv: Conv) -> dict:
                             "Cropping layer after it")
     else:
         raise Unexpressible(f"no Keras spelling of intent {intent!r}")
-    return {"padding": padding, "output_padding": output_padding, "data_format": "channels_last"}
+    return {"padding": padding, "output_padding": output_padding, "data_format": "channels_last", "device_scope": None}
 
 
 class ConvTranspose(Surface):
@@ -173,7 +201,9 @@ class ConvTranspose(Surface):
             output_padding = [draw.integer(0, max(dim.s, dim.d), "output_padding") for dim in conv.dims()]
         return {"padding": draw.choice(["valid", "same"], "padding"),
                 "output_padding": output_padding,
-                "data_format": draw.choice(["channels_last", "channels_first"], "data_format")}
+                "data_format": draw.choice(["channels_last", "channels_first"], "data_format"),
+                # keras.device("cpu:0") in one draw of eight, the ordinary path otherwise (module doc, Devices)
+                "device_scope": "indexed" if draw.integer(0, 7, "device_scope_indexed") == 7 else None}
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         return documented_transpose(params, conv)
@@ -213,7 +243,7 @@ class ConvTranspose(Surface):
         import keras
         rank, first = conv.rank, params["data_format"] == "channels_first"
         op = params["output_padding"]
-        with keras.device(_keras_device(device)):
+        with _scope(device, params):
             layer = getattr(keras.layers, f"Conv{rank}DTranspose")(
                 conv.c_out, conv.kernel, strides=conv.stride, padding=params["padding"],
                 output_padding=None if op is None else tuple(op), data_format=params["data_format"],
@@ -251,7 +281,7 @@ class ConvTranspose(Surface):
         rank, first = conv.rank, params["data_format"] == "channels_first"
         xin = x if first else np.transpose(x, _to_last(rank))
         gyin = gy if first else np.transpose(gy, _to_last(rank))
-        with keras.device(_keras_device(device)):
+        with _scope(device, params):
             layer = self._layer(params, conv, dtype)
             layer.build(xin.shape)
             kernel = np.transpose(w, _kernel_axes(rank))
@@ -341,10 +371,13 @@ def _built_layer_source(params: dict, conv: Conv, dtype: str, device: str, backe
     it go inside the same `with keras.device(...)` block (indented four spaces)."""
     op = params["output_padding"]
     weights = f"[w.transpose({_kernel_axes(conv.rank)})" + (", b]" if conv.bias else "]")
+    name = _keras_device(device, params.get("device_scope"))
+    scope = "if True:  # no device scope: the backend's default device" if name is None else \
+        f"with keras.device({name!r}):"
     return dedent(f"""
         import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
         import keras, numpy as np
-        with keras.device({_keras_device(device)!r}):
+        {scope}
             m = keras.layers.Conv{conv.rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
                 padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
                 data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
@@ -405,8 +438,11 @@ def load() -> Adapter:
             dtypes = ("float16", "bfloat16", "float32")
             notes += "; float64 needs JAX_ENABLE_X64=1 (jax computes it in float32)"
     surface, = surfaces(backend, dtypes=dtypes, notes=notes)
+    global _HAS_GPU
+    devices = _devices(backend)
+    _HAS_GPU = any(d.kind == "gpu" for d in devices)
     return Adapter(name=name, version=f"{keras.__version__} (backend {backend} {_backend_version(backend)})",
-                   devices=_devices(backend), surfaces=[surface])
+                   devices=devices, surfaces=[surface])
 
 
 def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", "float64"),
@@ -455,7 +491,9 @@ def spellings() -> list:
                 Param("output_padding", ("--output-padding",), "ints|none", choices=(None,), default=None,
                       search=lambda dim, n: range(0, dim.s), help="per dimension, or none (inferred)"),
                 Param("data_format", ("--data-format", "--layout"), "layout", default="channels_last",
-                      layouts=lambda rank, which: f"channels_{which}")),
+                      layouts=lambda rank, which: f"channels_{which}"),
+                Param("device_scope", ("--device-scope",), "choice", choices=(None, "indexed"), default=None,
+                      help="none: no keras.device scope; 'indexed': built inside keras.device('cpu:0')")),
         formulas=formulas, call=call, ranked=True,
         weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 1, 0), name="kernel"),
         channels_last=lambda p: p["data_format"] == "channels_last",

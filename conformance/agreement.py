@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import bounds
+from . import behaviour, bounds
 from .check import Case, Outcome, accumulation, classify_result, make_inputs, run_case
 from .compare import Comparison
 from .spec import Problem
@@ -82,7 +82,8 @@ def agree(kind: str, surface: Surface, a: Run, b: Run) -> Outcome:
                   f"{f' ({a.outcome.kind})' if a.outcome.kind else ''}, {b.label} -> {b.outcome.verdict}"
                   f"{f' ({b.outcome.kind})' if b.outcome.kind else ''}\n{said}")
         return Outcome("divergence", kind, documented, detail=detail, observed=said,
-                       shape=None if b.y is None else tuple(b.y.shape))
+                       shape=None if b.y is None else tuple(b.y.shape),
+                       behaviour=behaviour.disagree(what, _one_line(a), _one_line(b)))
     comparison = None
     if a.y is not None and b.y is not None and a.y.size:
         x, w, bias = make_inputs(b.case.conv, b.case.dtype, b.case.seed, b.case.poison)
@@ -94,10 +95,19 @@ def agree(kind: str, surface: Surface, a: Run, b: Run) -> Outcome:
                 detail = (f"the {kind}s' values differ by {ratio:.3g} times both error bounds together "
                           f"(max |difference| {_max_difference(a.y, b.y):.3g})\n{said}")
                 return Outcome("divergence", kind, documented, comparison, detail=detail,
-                               observed=f"values differ by {ratio:.3g} x (bound_a + bound_b)")
+                               observed=f"values differ by {ratio:.3g} x (bound_a + bound_b)",
+                               behaviour=behaviour.disagree("values", _one_line(a), _one_line(b)))
     return Outcome("pass", None, documented, comparison,
                    detail=f"{a.label} and {b.label} agree", observed=said,
                    shape=None if b.y is None or comparison is not None else tuple(b.y.shape))
+
+
+def _one_line(r: Run) -> str:
+    """What one run did, in the words a mode or device statement matches: 'pass: ...', 'refused: raised ...',
+    'divergence error-vs-result: raised ...'."""
+    o = r.outcome
+    head = o.verdict if o.kind is None else f"{o.verdict} {o.kind}"
+    return f"{head}: {o.observed or (o.error or '')}"[:400]
 
 
 def _difference(ya, yb) -> np.ndarray:
@@ -152,7 +162,8 @@ def determinism(surface: Surface, first: Run, second: Run) -> Outcome:
                        observed=difference, shape=shape)
     return Outcome("divergence", "nondeterminism", documented,
                    detail=f"{difference}; the same call on the same device must give the same bits unless the "
-                          "framework documents otherwise, and it does not", observed=difference, shape=shape)
+                          "framework documents otherwise, and it does not", observed=difference, shape=shape,
+                   behaviour=behaviour.nondeterministic(difference))
 
 
 def twice(surface: Surface, case: Case, isolate: bool = False) -> tuple[Run, Run]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import behaviour, models
 from .compare import Comparison, compare
 from .isolate import run_isolated
 from .reproducer import reproducer
@@ -65,6 +66,9 @@ class Case:
     seed: int = 0
     poison: tuple = ()      # ((array name "x" | "w" | "b", flat index, value), ...) set after drawing the inputs
     mode: str = "eager"     # execution mode (Surface.modes): eager, or the surface's jit/compiled/... forms
+    # the draws that made `params` ((label, kind, spec, value), ...; suites.strategies.HypothesisDrawer): replayed by
+    # conformance.characterize to vary one parameter while keeping the others' meaning
+    draws: tuple = ()
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
@@ -83,6 +87,7 @@ class Outcome:
     observed: str = ""                 # what came out, in one line
     call_s: float | None = None        # wall seconds inside the bare framework call (surface.run), when run here
     shape: tuple | None = None         # the output shape, where no comparison holds it (a result nothing predicts)
+    behaviour: dict | None = None      # what the divergence did, as data (conformance.behaviour); None otherwise
 
     @property
     def ok(self) -> bool:
@@ -112,18 +117,31 @@ _TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 _WRAPPER_LINES = ("Exception encountered when calling", "Arguments received by", "•")
 
 
-def _format_error(type_name: str, message: str) -> str:
-    """'ExceptionClass: the informative line'. Drops what frameworks wrap around the message: ANSI colours,
-    TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame."""
+def informative_line(message: str) -> str:
+    """The first informative line of a framework's exception message. Drops what frameworks wrap around it: ANSI
+    colours, TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame."""
     text = _TF_NODE.sub("", _ANSI.sub("", message))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     informative = [ln for ln in lines if not ln.startswith(_WRAPPER_LINES)]
-    first = (informative or lines or [""])[0]
-    return f"{type_name}: {first}"[:500]
+    return (informative or lines or [""])[0]
+
+
+def _format_error(type_name: str, message: str) -> str:
+    """'ExceptionClass: the informative line' (informative_line)."""
+    return f"{type_name}: {informative_line(message)}"[:500]
 
 
 def _exception_text(exc: BaseException) -> str:
     return _format_error(type(exc).__name__, str(exc))
+
+
+def raised_behaviour(type_name: str, message: str, stage: str = "call") -> dict:
+    """The observed behaviour of an exception: its class and its informative line (plus what follows it, so a
+    statement may name the rest of a multi-line message)."""
+    text = _TF_NODE.sub("", _ANSI.sub("", message))
+    first = informative_line(message)
+    rest = text[text.find(first) + len(first):] if first and first in text else ""
+    return behaviour.raised(type_name, (first + ("\n" + rest.strip() if rest.strip() else ""))[:800], stage)
 
 
 def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None) -> Outcome:
@@ -146,7 +164,8 @@ def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None
     except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome to classify
         call_s = time.perf_counter() - start
         outcome = _raised(documented, _exception_text(exc),
-                          "".join(traceback.format_exception_only(exc)).strip()[-800:])
+                          "".join(traceback.format_exception_only(exc)).strip()[-800:],
+                          raised_behaviour(type(exc).__name__, str(exc)))
     else:
         call_s = time.perf_counter() - start
         outcome = on_result(documented, y, case, x, w, b)
@@ -170,7 +189,7 @@ def _run_isolated(surface: Surface, case: Case, documented: Documented, x, w, b,
         return crashed(documented, got)
     if got.error_type:
         text = _format_error(got.error_type, got.error_message)
-        return _raised(documented, text, text)
+        return _raised(documented, text, text, raised_behaviour(got.error_type, got.error_message))
     return on_result(documented, got.y, case, x, w, b)
 
 
@@ -178,17 +197,18 @@ def crashed(documented: Documented, got) -> Outcome:
     """The outcome of a call whose worker process died (conformance.isolate.Isolated with `crash` set)."""
     return Outcome("divergence", "crash", documented, error=got.crash,
                    detail=f"the process making the call died ({got.crash}); last lines of its stderr:\n"
-                          + got.stderr_tail, observed=f"process {got.crash}")
+                          + got.stderr_tail, observed=f"process {got.crash}",
+                   behaviour=behaviour.crash(got.crash, got.stderr_tail))
 
 
-def _raised(documented: Documented, error: str, full: str) -> Outcome:
+def _raised(documented: Documented, error: str, full: str, observed_behaviour: dict | None = None) -> Outcome:
     observed = "raised " + error
     if documented.refused:
         return Outcome("refused", None, documented, error=error, detail="refused, as documented",
                        observed=observed)
     return Outcome("divergence", "error-vs-result", documented, error=error,
                    detail=f"the docs accept this call ({documented.window}); the framework raised it\n" + full,
-                   observed=observed)
+                   observed=observed, behaviour=observed_behaviour)
 
 
 def classify_result(documented: Documented, y, case: Case, x, w, b, accumulate: str | None = None) -> Outcome:
@@ -197,11 +217,29 @@ def classify_result(documented: Documented, y, case: Case, x, w, b, accumulate: 
     y = np.asarray(y)
     if documented.refused:
         return returned_despite_refusal(documented, y, case, x, w, b)
-    comparison = compare(y, x, w, b, Problem(case.conv, documented.window, case.dtype), accumulate=accumulate)
+    problem = Problem(case.conv, documented.window, case.dtype)
+    comparison = compare(y, x, w, b, problem, accumulate=accumulate)
     if comparison.kind == "pass":
         return Outcome("pass", None, documented, comparison, observed=comparison.describe())
+    observed = (value_behaviour(y, x, w, b, problem, comparison, accumulate) if comparison.kind == "value"
+                else behaviour.from_comparison(comparison))
     return Outcome("divergence", comparison.kind, documented, comparison, detail=comparison.describe(),
-                   observed=comparison.describe())
+                   observed=comparison.describe(), behaviour=observed)
+
+
+def value_behaviour(y, x, w, b, problem: Problem, comparison: Comparison, accumulate: str | None = None) -> dict:
+    """A value divergence as data: err/bound, the share of elements beyond the bound, the models it matches."""
+    from . import bounds, reference
+    y = np.asarray(y)
+    ref = reference.conv_transpose(x, w, b, problem)
+    bound = bounds.error_bound(x, w, b, problem, accumulate=accumulate)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(y.astype(np.float64) - ref)
+    same = (np.isnan(y) & np.isnan(ref)) | (y.astype(np.float64) == ref)
+    beyond = ~same & ~(err <= bound)
+    fraction = float(beyond.mean()) if y.size else 0.0
+    return behaviour.from_comparison(comparison, fraction, models.matching_values(y, x, w, b, problem, accumulate),
+                                     int(beyond.sum()))
 
 
 def returned_despite_refusal(documented: Documented, y, case: Case, x, w, b) -> Outcome:
@@ -210,7 +248,8 @@ def returned_despite_refusal(documented: Documented, y, case: Case, x, w, b) -> 
     where = "" if located is None or located.found_crop is None else f", values at crop {located.found_crop}"
     return Outcome("divergence", "error-vs-result", documented, located,
                    detail=f"the docs refuse this call; the framework returned shape {tuple(y.shape)}{where}",
-                   observed=f"returned shape {tuple(y.shape)}{where}")
+                   observed=f"returned shape {tuple(y.shape)}{where}",
+                   behaviour=behaviour.returned(y.shape, None if located is None else located.found_crop))
 
 
 def _locate(y, case: Case, x, w, b) -> Comparison | None:

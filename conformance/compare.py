@@ -26,12 +26,20 @@ class Comparison:
     ratio: float                     # max err/bound at the documented window (inf if the shape differs)
     found_crop: tuple[int, ...] | None = None   # a crop where the actual output matches, if not the documented one
     found_ratio: float | None = None
+    # every crop at found_crop's distance from the documented one where the output matches too (a constant output,
+    # zeros past the full result, matches several): a statement about the shift may name any of them
+    found_crops: tuple[tuple[int, ...], ...] = ()
 
     @property
     def shift(self) -> tuple[int, ...] | None:
         if self.found_crop is None:
             return None
         return tuple(f - c for f, c in zip(self.found_crop, self.expected.crop))
+
+    @property
+    def shifts(self) -> tuple[tuple[int, ...], ...]:
+        """The shifts of every equally near matching crop (found_crops), the first one first."""
+        return tuple(tuple(f - c for f, c in zip(crop, self.expected.crop)) for crop in self.found_crops)
 
     def describe(self) -> str:
         shape = "x".join(map(str, self.actual_shape[2:]))
@@ -82,8 +90,17 @@ def compare(actual: np.ndarray, x, w, b, problem: Problem, accumulate: str | Non
         return Comparison("pass", expected, tuple(actual.shape), ratio)
     if actual.size:
         # a wrong length is first tried at the documented crop (the window's start is right, its end is not)
+        found, found_r, distance = [], None, None
         for crop in _candidates(conv, expected.crop, include_center=not same_shape):
+            d = sum(abs(c - e) for c, e in zip(crop, expected.crop))
+            if distance is not None and d > distance:
+                break
             r = _windows_ratio(actual, full, full_abs, bb, b_abs, conv, Window(crop, spatial), dtype, accumulate)
             if r <= 1.0:
-                return Comparison("crop" if same_shape else "shape", expected, tuple(actual.shape), ratio, crop, r)
+                found.append(crop)
+                if distance is None:
+                    distance, found_r = d, r
+        if found:
+            return Comparison("crop" if same_shape else "shape", expected, tuple(actual.shape), ratio, found[0],
+                              found_r, tuple(found))
     return Comparison("value" if same_shape else "shape", expected, tuple(actual.shape), ratio)

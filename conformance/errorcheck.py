@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .catalogue import PARAM_FAULTS, Entry
-from .check import Case, Outcome, _format_error, _raised, classify_result, crashed, make_inputs
+from .check import Case, Outcome, _format_error, _raised, classify_result, crashed, make_inputs, raised_behaviour
 from .isolate import run_isolated
 from .reproducer import reproducer
 from .surface import Documented, Refusal, Surface, Unexpressible
@@ -73,7 +73,7 @@ def run_error_case(surface: Surface, entry: Entry, case: Case, version: str = ""
         if documented.window is None and not documented.refused:
             return Outcome("refused", None, documented, error=text, detail="refused (the docs leave it open)",
                            observed="raised " + text)
-        return _raised(documented, text, text)
+        return _raised(documented, text, text, raised_behaviour(got.error_type, got.error_message))
     y = np.asarray(got.y)
     if documented.window is None and not documented.refused:
         return Outcome("pass", None, documented, detail="returned (the docs leave it open)",

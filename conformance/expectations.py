@@ -1,49 +1,62 @@
 """Expected divergences: a reviewed TOML data file, loaded and validated here.
 
 Each entry names a surface (glob on the surface id, or several joined by '|'), a predicate `when` over the case,
-a kind, a reason and an upstream link. The predicate is a small Python expression restricted to comparisons,
-boolean logic, arithmetic, subscripts, tuples and comprehensions over these names:
+a kind, the behaviour it states (`behaviour`, conformance.behaviour: the exception and message, the signal, the
+shift, the value pattern...), a reason and an upstream link. The judge calls a divergence expected only when the
+predicate covers the case AND the stated behaviour is what happened; inside the predicate, anything else is new.
+
+The predicate is a restricted expression (conformance.expr) over these names:
 
     the surface's own parameters (by their keys in the case's params dict), and
     in_size kernel stride dilation kd full   (tuples, one entry per spatial dimension)
     crop length                              (the documented window's tuples; None when the docs refuse)
     batch c_in c_out groups bias dtype device rank framework version
     mode                                     (the execution mode: 'eager', or one of the surface's modes)
+    property                                 (the property judging the case: shapes, values, gradients, ...)
     poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
-    any all min max len zip abs sum range    (the only callables)
+    any all min max len zip abs sum range tuple sorted set   (the only callables)
 
-A malformed file (bad TOML, unknown field, unparseable or disallowed predicate, unknown name) raises
-ExpectationsError naming the entry, so the run stops with one clear line instead of silently mis-judging.
+An entry whose behaviour is nondeterministic (a heap corruption that kills a later call, not the one at fault) says
+so in a `nondeterministic` table with its measured `rate` (the share of the cases its predicate covers that diverge
+as stated) and where it was `measured`; its precision is then judged against that rate.
+
+A malformed file (bad TOML, unknown field, unparseable or disallowed predicate or statement, a bad regular
+expression) raises ExpectationsError naming the entry, so the run stops with one clear line instead of silently
+mis-judging.
 """
 
 from __future__ import annotations
 
-import ast
 import fnmatch
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import behaviour, expr
 from .spec import Conv
 
 KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
          "nonfinite", "gradient", "adjoint")
-FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
-REQUIRED = {"id", "surface", "when", "kind", "reason"}
+STRING_FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
+FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic"}
+REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
-              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode"}
-FUNCTIONS = {"any": any, "all": all, "min": min, "max": max, "len": len, "zip": zip, "abs": abs, "sum": sum,
-             "range": range}
-_ALLOWED_NODES = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.Compare,
-                  ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
-                  ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.Name, ast.Load, ast.Store,
-                  ast.Constant, ast.Tuple, ast.List, ast.Subscript, ast.Slice, ast.Call, ast.GeneratorExp,
-                  ast.ListComp, ast.comprehension, ast.IfExp)
+              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
+              "property"}
+FUNCTIONS = expr.FUNCTIONS
 
 
 class ExpectationsError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Nondeterministic:
+    """A behaviour that does not happen on every case its predicate covers: the measured share that diverge."""
+
+    rate: float
+    measured: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ class Expectation:
     reason: str
     link: str = ""
     first_seen: str = ""
+    behaviour: behaviour.Statement | None = None
+    nondeterministic: Nondeterministic | None = None
 
     def applies_to(self, surface_id: str) -> bool:
         """`surface` is a glob on surface ids, or several joined by '|'."""
@@ -63,7 +78,7 @@ class Expectation:
     def matches(self, namespace: dict[str, Any]) -> bool:
         try:
             # one globals dict (no locals), so comprehensions inside the predicate see every name
-            return bool(eval(_compiled(self.when), {"__builtins__": {}, **FUNCTIONS, **namespace}))  # noqa: S307
+            return bool(expr.evaluate(self.when, namespace))
         except NameError as exc:
             # the surface glob matched but the predicate names something the case does not have: a typo or
             # an entry whose glob is too wide. Mis-judging silently would hide divergences, so stop loudly.
@@ -72,6 +87,16 @@ class Expectation:
         except Exception as exc:  # noqa: BLE001 - e.g. indexing `length`, which is None for a documented refusal
             raise ExpectationsError(f"entry {self.id!r}: `when` raised {type(exc).__name__}: {exc} on a case with "
                                     + ", ".join(f"{k}={namespace[k]!r}" for k in sorted(namespace))) from None
+
+    def states(self, observed: dict | None, namespace: dict[str, Any]) -> tuple[bool, str]:
+        """(True, '') when the divergence observed is the one this entry states (its kind's behaviour); else
+        (False, why not). A statement the case cannot evaluate raises ExpectationsError naming the entry."""
+        if self.behaviour is None:
+            return False, "the entry states no behaviour"
+        try:
+            return self.behaviour.holds(observed, namespace)
+        except behaviour.StatementError as exc:
+            raise ExpectationsError(f"entry {self.id!r}: behaviour {exc}") from None
 
 
 def matching(entries: list[Expectation], surface_id: str, namespace: dict[str, Any], kind: str | None = None,
@@ -92,27 +117,12 @@ def matching(entries: list[Expectation], surface_id: str, namespace: dict[str, A
     return out
 
 
-_cache: dict[str, Any] = {}
-
-
-def _compiled(expr: str):
-    if expr not in _cache:
-        _cache[expr] = compile(ast.parse(expr, mode="eval"), "<when>", "eval")
-    return _cache[expr]
-
-
-def _validate_predicate(entry_id: str, expr: str) -> None:
+def _validate_predicate(entry_id: str, text: str) -> None:
     try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError as exc:
-        raise ExpectationsError(f"entry {entry_id!r}: `when` is not an expression: {exc.msg}") from None
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ExpectationsError(f"entry {entry_id!r}: `when` may not use {type(node).__name__}: {expr}")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS):
-            raise ExpectationsError(f"entry {entry_id!r}: `when` may only call {', '.join(FUNCTIONS)}: {expr}")
-        if isinstance(node, ast.Name) and node.id.startswith("__"):
-            raise ExpectationsError(f"entry {entry_id!r}: name {node.id!r} is not allowed")
+        expr.check(text)
+    except expr.ExpressionError as exc:
+        raise ExpectationsError(f"entry {entry_id!r}: `when` {'is ' if str(exc).startswith('not') else ''}{exc}") \
+            from None
 
 
 def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
@@ -132,8 +142,8 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
             raise ExpectationsError(f"{where}: unknown field(s) {sorted(set(raw) - FIELDS)}")
         if REQUIRED - set(raw):
             raise ExpectationsError(f"{where}: missing field(s) {sorted(REQUIRED - set(raw))}")
-        if not all(isinstance(v, str) for v in raw.values()):
-            raise ExpectationsError(f"{where}: every field must be a string")
+        if not all(isinstance(raw[k], str) for k in STRING_FIELDS & set(raw)):
+            raise ExpectationsError(f"{where}: {', '.join(sorted(STRING_FIELDS))} must be strings")
         if raw["kind"] not in KINDS:
             raise ExpectationsError(f"{where}: kind {raw['kind']!r} not one of {', '.join(KINDS)}")
         if raw["id"] in seen:
@@ -141,8 +151,22 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
         seen.add(raw["id"])
         raw = dict(raw, when=" ".join(line.strip() for line in raw["when"].strip().splitlines()))
         _validate_predicate(raw["id"], raw["when"])
+        try:
+            raw["behaviour"] = behaviour.parse(raw["kind"], raw["behaviour"], where)
+        except behaviour.StatementError as exc:
+            raise ExpectationsError(str(exc)) from None
+        if "nondeterministic" in raw:
+            raw["nondeterministic"] = _nondeterministic(raw["nondeterministic"], where)
         out.append(Expectation(**raw))
     return out
+
+
+def _nondeterministic(raw, where: str) -> Nondeterministic:
+    if not (isinstance(raw, dict) and set(raw) == {"rate", "measured"} and isinstance(raw["rate"], (int, float))
+            and 0 < raw["rate"] <= 1 and isinstance(raw["measured"], str) and raw["measured"]):
+        raise ExpectationsError(f"{where}: `nondeterministic` must be a table {{rate = <0..1, the measured share of "
+                                f"covered cases that diverge as stated>, measured = \"<where and when>\"}}")
+    return Nondeterministic(float(raw["rate"]), raw["measured"])
 
 
 def load(path: str | Path) -> list[Expectation]:
@@ -155,7 +179,8 @@ def load(path: str | Path) -> list[Expectation]:
 
 
 def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
-                   version: str = "", window=None, poison: tuple = (), mode: str = "eager") -> dict[str, Any]:
+                   version: str = "", window=None, poison: tuple = (), mode: str = "eager",
+                   prop: str = "") -> dict[str, Any]:
     """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
     ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
@@ -163,5 +188,5 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               c_out=conv.c_out, groups=conv.groups, bias=conv.bias, dtype=dtype, device=device,
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length,
-              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode)
+              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop)
     return ns

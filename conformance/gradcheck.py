@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import gradients
+from . import behaviour, gradients
 from .bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF, error_ratio
-from .check import Case, Outcome, accumulation, make_inputs
+from .check import Case, Outcome, accumulation, make_inputs, raised_behaviour
 from .compare import Comparison
 from .isolate import Isolated, Worker
 from .reproducer import reproducer
@@ -77,6 +77,8 @@ def reference_vjp(x, w, gy, stride, dilation, groups, crop, length):
 
 # a forward output of another shape than gy's: no gradient to check (the isolated run reads this marker)
 _SHAPE_MARKER = "forward shape"
+# the isolated script sets this name before the VJP, so an exception's stage (forward call or gradient) is known
+STAGE_NAME = "__conformance_stage__"
 _PACK = ("y = np.concatenate([np.array([-1.0]) if a is None else np.concatenate([[np.ndim(a)], np.shape(a), "
          "np.ravel(a)]).astype(np.float64) for a in (y, gx, gw, gb)])  # packed for conformance.gradcheck")
 
@@ -94,6 +96,8 @@ def script(surface: Surface, case: Case, version: str = "", check: bool = False,
         f"gy = np.random.default_rng([{case.seed}, 1]).standard_normal({problem.output_shape}).astype({case.dtype!r})"
         "  # cotangent of y",
         f"assert tuple(np.shape(y)) == gy.shape, f'{_SHAPE_MARKER} {{np.shape(y)}}, documented {{gy.shape}}'",
+        *([f"{STAGE_NAME} = 'gradient'  # for conformance.gradcheck: an exception from here on is the gradient's"]
+          if pack else []),
         surface.vjp_snippet(case.params, conv, case.dtype, case.device),
         "print(*(f'{n} {None if g is None else g.shape}' for n, g in (('gx', gx), ('gw', gw), ('gb', gb))))",
     ]
@@ -208,14 +212,18 @@ def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: 
     def outcome(verdict, kind, **kw) -> GradientOutcome:
         return GradientOutcome(verdict, kind, documented, scripts=scripts, **kw)
 
-    def raised(error: str, what: str) -> GradientOutcome:
+    def raised(type_name: str, message: str, stage: str) -> GradientOutcome:
+        error = _error_text(type_name, message)
+        what = "the forward call" if stage == "forward" else "the gradient computation"
         return outcome("divergence", "error-vs-result", error=error, observed="raised " + error,
-                       detail=f"the docs accept this call ({documented.window}); {what} raised\n{error}")
+                       detail=f"the docs accept this call ({documented.window}); {what} raised\n{error}",
+                       behaviour=raised_behaviour(type_name, message, stage))
 
     def wrong_shape(shape) -> GradientOutcome:
         text = f"forward output shape {tuple(shape)}, documented {problem.output_shape}: no gradients checked"
-        return outcome("divergence", "shape", detail=text, observed=text,
-                       comparison=Comparison("shape", documented.window, tuple(shape), float("inf")))
+        comparison = Comparison("shape", documented.window, tuple(shape), float("inf"))
+        return outcome("divergence", "shape", detail=text, observed=text, comparison=comparison,
+                       behaviour=behaviour.from_comparison(comparison))
 
     call_s = None
     if isolate:
@@ -223,18 +231,19 @@ def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: 
         if got.crash:
             return outcome("divergence", "crash", error=got.crash, observed=f"process {got.crash}",
                            detail=f"the process computing the gradients died ({got.crash}); last lines of its "
-                                  f"stderr:\n{got.stderr_tail}")
+                                  f"stderr:\n{got.stderr_tail}", behaviour=behaviour.crash(got.crash, got.stderr_tail))
         if got.error_type:
             if got.error_type == "AssertionError" and got.error_message.startswith(_SHAPE_MARKER):
-                text = f"{got.error_message}: no gradients checked"
-                return outcome("divergence", "shape", detail=text, observed=text)
-            return raised(_error_text(got.error_type, got.error_message), "the forward call or its gradient")
+                shape = re.search(r"\(([^)]*)\)", got.error_message)
+                dims = tuple(int(v) for v in shape.group(1).replace(",", " ").split()) if shape else ()
+                return wrong_shape(dims)
+            return raised(got.error_type, got.error_message, "gradient" if got.stage == "gradient" else "forward")
         y, gx, gw, gb = _unpack(np.asarray(got.y))
     else:
         try:
             y = np.asarray(surface.run(x, w, b, case.params, case.conv, case.dtype, case.device))
         except Exception as exc:  # noqa: BLE001 - any framework exception is an outcome
-            return raised(_error_text(type(exc).__name__, str(exc)), "the forward call")
+            return raised(type(exc).__name__, str(exc), "forward")
         if y.shape != problem.output_shape:
             return wrong_shape(y.shape)
         start = time.perf_counter()
@@ -243,7 +252,7 @@ def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: 
         except NotImplementedError:
             raise
         except Exception as exc:  # noqa: BLE001
-            return raised(_error_text(type(exc).__name__, str(exc)), "the gradient computation")
+            return raised(type(exc).__name__, str(exc), "gradient")
         call_s = time.perf_counter() - start
     accumulate = accumulation(surface, case)
     return classify_gradients(documented, problem, x, w, b, gy, y, (gx, gw, gb), outcome, call_s, accumulate)
@@ -305,12 +314,19 @@ def classify_gradients(documented: Documented, problem: Problem, x, w, b, gy, y,
                             tuple(np.shape(y)), worst)
     if failures:
         head = f"{', '.join(failures)}: missing, misshapen or beyond the per-element bound of the reference VJP"
+        missing = [n for n in failures if got[NAMES.index(n)] is None]
+        misshapen = [n for n in failures if n not in missing and ratios[n] == math.inf
+                     and np.shape(got[NAMES.index(n)]) != np.shape(getattr(ref, n))]
+        wrong = [n for n in failures if n not in missing and n not in misshapen]
+        observed_behaviour = behaviour.gradient(wrong, missing, misshapen, adjoint_failures,
+                                                max((ratios[n] for n in wrong), default=None))
         return outcome("divergence", "gradient", comparison=comparison, ratios=ratios, observed=observed,
-                       detail="\n".join([head, *lines]), call_s=call_s)
+                       detail="\n".join([head, *lines]), call_s=call_s, behaviour=observed_behaviour)
     if adjoint_failures:
         head = ("the framework's own gradients break the adjoint identity <y, gy> - <b, sum gy> = <x, gx> = <w, gw> "
                 f"({', '.join(adjoint_failures)})")
         return outcome("divergence", "adjoint", comparison=comparison, ratios=ratios, observed=observed,
-                       detail="\n".join([head, *lines]), call_s=call_s)
+                       detail="\n".join([head, *lines]), call_s=call_s,
+                       behaviour=behaviour.adjoint(adjoint_failures, max(ratios[n] for n in adjoint_failures)))
     return outcome("pass", None, comparison=comparison, ratios=ratios, observed=observed, detail="\n".join(lines),
                    call_s=call_s)

@@ -38,6 +38,7 @@ class Isolated:
     error_message: str = ""
     crash: str | None = None            # "killed by SIGABRT", "timed out after 300 s", "exit status 3"
     stderr_tail: str = ""
+    stage: str | None = None            # the script's __conformance_stage__ when it raised (conformance.gradcheck)
 
 
 def _signal_name(returncode: int) -> str:
@@ -113,7 +114,7 @@ class Worker:
             os.unlink(out)
             return Isolated(y=y, stderr_tail=self._tail(since))
         return Isolated(error_type=reply["error_type"], error_message=reply["error_message"],
-                        stderr_tail=self._tail(since))
+                        stderr_tail=self._tail(since), stage=reply.get("stage"))
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

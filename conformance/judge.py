@@ -1,8 +1,18 @@
 """Turn one classified outcome into a record and a verdict: pass, expected divergence, or failure.
 
-A divergence fails the property unless an entry of the expected-divergences file (same surface, same kind,
-predicate true) covers it. Every case also notes which entries' predicates it matched, so the end-of-run
-summary can tell an expected divergence that stopped happening (XPASS) from one that still happens.
+A divergence fails the property unless an entry of the expected-divergences file covers it exactly: same surface,
+same kind, predicate true AND the entry's stated behaviour is what happened (conformance.behaviour). A divergence
+inside an entry's predicate that behaves otherwise is new, and its failure message says which statement it broke.
+
+An entry is *relevant* to a case when its surface glob and predicate cover the case and its kind is one the property
+asserts (PROPERTY_KINDS). Every record lists its relevant entries with what each saw: `as-stated` (diverged as the
+entry says), `conforming` (the case behaved as documented), `otherwise` (diverged in another way). The summary and
+`python -m conformance entries` count these per entry: an entry's precision is as-stated / covered.
+
+Budget: a drawn case that a relevant entry covers is run at the rate `revisit_rate` (enough for every entry to be
+measured each run and an XPASS to be noticed); otherwise the property draws another case (`admit`), so the examples
+go to cases judged on their merits. The choice is a draw of the test's own data (suites.strategies.judged), not a
+counter, so Hypothesis replays and shrinks a failing example exactly (and shrinking prefers running it).
 """
 
 from __future__ import annotations
@@ -11,6 +21,9 @@ import textwrap
 import time
 from dataclasses import dataclass, field
 
+from collections import Counter
+
+from . import behaviour as behaviour_mod
 from . import expectations as exp
 from .check import Case, Outcome, reproducer
 from .records import RecordWriter
@@ -38,6 +51,9 @@ PROPERTY_KINDS = {
 }
 
 
+ENTRY_VERDICTS = ("as-stated", "conforming", "otherwise")
+
+
 class DivergenceError(AssertionError):
     """A divergence the expected-divergences file does not cover; the message is the full report."""
 
@@ -52,6 +68,12 @@ class Judge:
     # (framework, device name) -> the device's model, for the records' device_model (the plugin fills it from the
     # adapters' discovered devices)
     device_models: dict = field(default_factory=dict)
+    # the share of the drawn cases an entry covers that run (module doc, Budget); 1: every one (measuring runs)
+    revisit_rate: float = 0.05
+    test_id: str = ""                                  # the pytest item running now (conftest.py sets it)
+    admitted: Counter = field(default_factory=Counter)   # entry id -> covered cases run
+    skipped: Counter = field(default_factory=Counter)    # entry id -> covered cases drawn and not run
+    characterizer: object = None                       # conformance.characterize.Characterizer, when on
 
     def __repr__(self) -> str:   # Hypothesis prints fixtures of a failing example: keep it one line
         return f"<Judge run {self.run_id}, {len(self.expectations)} expected divergences>"
@@ -60,36 +82,77 @@ class Judge:
         printer.text(repr(self))
 
     @staticmethod
-    def _namespace(surface: Surface, version: str, case: Case, documented) -> dict:
+    def _namespace(prop: str, surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
-                                  documented.window, case.poison, case.mode)
+                                  documented.window, case.poison, case.mode, prop)
 
-    def isolates(self, surface: Surface, version: str, case: Case) -> bool:
+    def relevant(self, prop: str, surface: Surface, version: str, case: Case, documented=None) -> list:
+        """The entries whose surface glob and predicate cover the case and whose kind `prop` asserts."""
+        documented = documented or surface.semantics(case.params, case.conv)
+        ns = self._namespace(prop, surface, version, case, documented)
+        return [e for e in exp.matching(self.expectations, surface.id, ns) if e.kind in PROPERTY_KINDS[prop]]
+
+    def isolates(self, prop: str, surface: Surface, version: str, case: Case) -> bool:
         """True when the case must run in the worker process: every case with --isolate all, else the cases an
         expected `crash` entry covers."""
         if self.isolate_all:
             return True
-        ns = self._namespace(surface, version, case, surface.semantics(case.params, case.conv))
-        return bool(exp.matching(self.expectations, surface.id, ns, kind="crash"))
+        return any(e.kind == "crash" for e in self.relevant(prop, surface, version, case))
+
+    def covering(self, props, surface: Surface, version: str, case: Case) -> set[str]:
+        """The entries relevant to the case under one of `props` (a property name or several)."""
+        props = (props,) if isinstance(props, str) else tuple(props)
+        return {e.id for prop in props for e in self.relevant(prop, surface, version, case)}
+
+    def admit(self, props, surface: Surface, version: str, case: Case, lottery: float = 0.0,
+              force: bool = False) -> bool:
+        """Whether to run a drawn case (module doc, Budget): True when no relevant entry covers it, or when
+        `lottery` (a number in [0, 1) the property drew) is below revisit_rate, or `force` (the property's last
+        redraw). Counts what it admits and skips, per entry."""
+        covering = self.covering(props, surface, version, case)
+        if not covering:
+            return True
+        if force or lottery < self.revisit_rate:
+            for e in covering:
+                self.admitted[e] += 1
+            return True
+        for e in covering:
+            self.skipped[e] += 1
+        return False
 
     def judge(self, prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
-              final: bool = True, intent: str | None = None, fault: dict | None = None) -> None:
-        ns = self._namespace(surface, version, case, outcome.documented)
-        matched = exp.matching(self.expectations, surface.id, ns)
-        expected = None
-        if outcome.verdict == "divergence":
-            expected = next((e for e in matched if e.kind == outcome.kind), None)
+              final: bool = True, intent: str | None = None, fault: dict | None = None, probe=None) -> None:
+        """Record the case and raise DivergenceError for a divergence no entry states. `probe(case) -> Outcome`
+        re-runs this property's check on another case: the characterization of a divergence (when on) uses it."""
+        ns = self._namespace(prop, surface, version, case, outcome.documented)
+        matched = [e for e in exp.matching(self.expectations, surface.id, ns) if e.kind in PROPERTY_KINDS[prop]]
+        verdicts, broken = {}, []
+        for e in matched:
+            if outcome.verdict != "divergence":
+                verdicts[e.id] = "conforming"
+                continue
+            holds, why = (e.states(outcome.behaviour, ns) if e.kind == outcome.kind
+                          else (False, f"the entry states a {e.kind} divergence; this one is {outcome.kind}"))
+            verdicts[e.id] = "as-stated" if holds else "otherwise"
+            if not holds and e.kind == outcome.kind:
+                broken.append((e, why))
+        expected = next((e for e in matched if verdicts[e.id] == "as-stated"), None)
         asserted = outcome.kind in PROPERTY_KINDS[prop]
         status = ("pass" if outcome.verdict != "divergence"
                   else "expected" if expected else "divergence" if asserted else "other")
+        characterization = None
+        if self.characterizer is not None and probe is not None and outcome.verdict == "divergence" \
+                and status in ("expected", "divergence") and (final or status == "expected"):
+            characterization = self.characterizer.characterize(prop, surface, version, case, outcome, expected,
+                                                               probe, status, intent)
         if self.writer is not None:
             self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final,
-                                           intent, fault))
+                                           intent, fault, verdicts, characterization))
         if status == "divergence":
-            raise DivergenceError(failure_message(prop, surface, version, case, outcome))
+            raise DivergenceError(failure_message(prop, surface, version, case, outcome, broken, characterization))
 
     def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent,
-                fault) -> dict:
+                fault, verdicts=None, characterization=None) -> dict:
         doc = outcome.documented
         comparison = outcome.comparison
         return {
@@ -109,6 +172,10 @@ class Judge:
             "err_over_bound": None if comparison is None or doc.refused else _finite(comparison.ratio),
             "expected_divergence": expected.id if expected else None,
             "expectations_matched": [e.id for e in matched],
+            "entries": verdicts or {},
+            "behaviour": outcome.behaviour,
+            "draws": [list(d) for d in case.draws] if case.draws else None,
+            "characterization": characterization,
             "detail": outcome.detail,
             # an outcome may carry its own reproducers (conformance.gradcheck: the gradient script), else the call's
             "reproducer": _scripts(outcome)[1] or reproducer(surface, case, version, check=True,
@@ -135,7 +202,8 @@ def _conv_json(case: Case) -> dict:
     return out
 
 
-def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome) -> str:
+def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
+                    broken: list | None = None, characterization: dict | None = None) -> str:
     doc = outcome.documented
     verdict = outcome.detail.splitlines()[0] if outcome.detail else ""
     return "\n".join([
@@ -146,6 +214,9 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
         f"  expected:  {doc}",
         f"  actual:    {outcome.observed}",
         *([f"  verdict:   {verdict}"] if verdict and verdict != outcome.observed else []),
+        f"  behaviour: {behaviour_mod.describe(outcome.behaviour)}",
+        *[f"  NEW inside entry {e.id!r}: its predicate covers this case, but it {why}" for e, why in (broken or [])],
+        *([f"  characterization: {characterization.get('summary', '')}"] if characterization else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
         textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version, documented=doc), "    "),

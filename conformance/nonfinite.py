@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import reference
+from . import behaviour, models, reference
 from .check import Case, Outcome, returned_despite_refusal
 from .spec import Problem
 from .surface import Documented
@@ -45,7 +45,10 @@ def classify_nonfinite(documented: Documented, y, case: Case, x, w, b) -> Outcom
     shape = (case.conv.batch, case.conv.c_out, *documented.window.length)
     if y.shape != shape:
         text = f"shape {y.shape}, documented {shape} (the shapes property judges this)"
-        return Outcome("divergence", "shape", documented, detail=text, observed=text)
+        delta = [a - e for a, e in zip(y.shape[2:], shape[2:])] if y.ndim == len(shape) else None
+        return Outcome("divergence", "shape", documented, detail=text, observed=text,
+                       behaviour={"outcome": "shape", "shape": list(y.shape), "length_delta": delta,
+                                  "found_crop": None, "shift": None})
     want, got = expected_classes(x, w, b, problem), classes(y)
     wrong = np.argwhere(want != got)
     summary = (f"{int((got != 0).sum())} non-finite outputs, the reference has {int((want != 0).sum())}")
@@ -54,4 +57,6 @@ def classify_nonfinite(documented: Documented, y, case: Case, x, w, b) -> Outcom
     at = tuple(int(v) for v in wrong[0])
     detail = (f"{len(wrong)} of {want.size} outputs differ in class from the IEEE scatter: first at index {at}, "
               f"reference {CLASS_NAMES[want[at]]}, framework {CLASS_NAMES[got[at]]} ({summary})")
-    return Outcome("divergence", "nonfinite", documented, detail=detail, observed=detail)
+    pairs = {f"{CLASS_NAMES[want[tuple(i)]]}->{CLASS_NAMES[got[tuple(i)]]}" for i in wrong}
+    observed = behaviour.nonfinite(pairs, len(wrong), models.matching_classes(y, x, w, b, problem))
+    return Outcome("divergence", "nonfinite", documented, detail=detail, observed=detail, behaviour=observed)

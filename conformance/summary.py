@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from . import accounting, characterize
+from . import behaviour as behaviour_mod
 from .expectations import Expectation
 
 
@@ -37,13 +39,31 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
                      f"{c['expected']} expected divergences, {len(distinct_new[surface])} new "
                      f"(from {c['divergence']} failing cases, shrinking included)"
                      + (f", {c['other']} divergences judged by another property" if c["other"] else ""))
+    lines.append("cases judged on their merits (not settled by an expected-divergence entry):")
+    lines += accounting.merits_text(records)
     lines.append(f"new divergences: {len(new)}")
     for (surface, kind, prop), r in sorted(new.items()):
         lines.append(f"  NEW {kind} on {surface} ({prop}): {r['detail'].splitlines()[0] if r['detail'] else ''}")
+        if r.get("behaviour"):
+            lines.append(f"    behaviour: {behaviour_mod.describe(r['behaviour'])}")
+        ch = _characterization_of(records, r)
+        if ch:
+            key = ch.get("behaviour_key")
+            v = characterize.validate(ch.get("predicate", "True"), records, surface, lambda q, k=key, kd=kind: (
+                q.get("kind") == kd and q.get("verdict") == "divergence"
+                and repr(behaviour_mod.key(q.get("behaviour"))) == k))
+            lines.append(f"    {ch.get('summary')}")
+            lines.append(f"    proposed predicate `{ch.get('predicate')}`: {accounting.validation_text(v)}")
     present = [e for e in expectations if expected_seen[e.id]]
     lines.append(f"expected divergences still present: {len(present)}")
     for e in present:
         lines.append(f"  {e.id} ({e.kind}, {expected_seen[e.id]} cases): {e.reason.splitlines()[0][:100]}")
+    counts = accounting.account(records, expectations)
+    lines.append("expected-divergence entries (python -m conformance entries RECORDS for the details):")
+    lines += ["  " + ln for ln in accounting.table([c for c in counts if c.covered], records, detail=False).splitlines()]
+    wide = [c for c in counts if c.wide]
+    lines.append(f"wide entries (precision below {accounting.WIDE_PRECISION} over {accounting.WIDE_MIN}+ cases): "
+                 f"{len(wide)}" + (f": {', '.join(c.entry.id for c in wide)}" if wide else ""))
     gone = xpassed(records, expectations)
     lines.append(f"expected divergences gone (XPASS): {len(gone)}")
     for e in gone:
@@ -54,15 +74,23 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
 
 
 def xpassed(records: list[dict], expectations: list[Expectation]) -> list[Expectation]:
-    """Entries whose predicate matched cases that behaved as documented, and that no divergence of their kind
-    matched. An entry matched by a divergence counts as seen even when another entry of the same kind was the
-    one recorded as covering it (two overlapping entries must not make either look gone)."""
-    kinds = {e.id: e.kind for e in expectations}
-    seen = {r["expected_divergence"] for r in records if r["status"] == "expected"}
-    seen |= {e for r in records if r["status"] in ("expected", "divergence")
-             for e in r.get("expectations_matched", []) if kinds.get(e) == r.get("kind")}
-    ok = {e for r in records if r["verdict"] != "divergence" for e in r.get("expectations_matched", [])}
-    return [e for e in expectations if e.id in ok and e.id not in seen]
+    """Entries whose predicate covered cases that behaved as documented, and no case that diverged as the entry
+    states. An entry whose statement held counts as seen even when another entry was the one recorded as covering
+    the case (two overlapping entries must not make either look gone)."""
+    return [c.entry for c in accounting.account(records, expectations) if c.conforming and not c.as_stated]
+
+
+def _characterization_of(records: list[dict], record: dict) -> dict | None:
+    """The characterization written with this new divergence, or with another record of the same behaviour."""
+    if isinstance(record.get("characterization"), dict):
+        return record["characterization"]
+    key = repr(behaviour_mod.key(record.get("behaviour")))
+    for r in records:
+        ch = r.get("characterization")
+        if isinstance(ch, dict) and r.get("surface") == record.get("surface") and ch.get("behaviour_key") == key \
+                and ch.get("entry") is None:
+            return ch
+    return None
 
 
 def new_divergences(records: list[dict]) -> list[dict]:

@@ -2,7 +2,8 @@
 
 Protocol (one JSON object per line): the parent writes {"script": source, "out": path}; the worker runs the
 script in a fresh namespace, saves its `y` to `path` with numpy.save, and answers {"ok": true}, or
-{"error_type": ..., "error_message": ...} for an exception the script raised. What the scripts print goes to
+{"error_type": ..., "error_message": ..., "stage": ...} for an exception the script raised (stage: the script's
+`__conformance_stage__` at that moment, if it set one). What the scripts print goes to
 stderr, so the protocol channel (the original stdout) carries nothing else. A script that kills the process
 (abort, segfault) simply ends the conversation: the parent sees end-of-file and the exit signal.
 """
@@ -32,7 +33,8 @@ def main() -> None:
             np.save(request["out"], y)
             reply = {"ok": True}
         except Exception as exc:  # noqa: BLE001 - every exception is the call's outcome
-            reply = {"error_type": type(exc).__name__, "error_message": str(exc)}
+            reply = {"error_type": type(exc).__name__, "error_message": str(exc),
+                     "stage": namespace.get("__conformance_stage__")}
         channel.write(json.dumps(reply) + "\n")
         channel.flush()
 

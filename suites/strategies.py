@@ -22,19 +22,54 @@ DILATION = (1, 3)
 
 
 class HypothesisDrawer:
-    """conformance.surface.Drawer backed by st.data()."""
+    """conformance.surface.Drawer backed by st.data(). `log` keeps every draw as (label, kind, spec, value), the
+    case's `draws` (conformance.characterize replays them to vary one parameter at a time)."""
 
     def __init__(self, data):
         self._data = data
+        self.log: list[tuple] = []
 
     def integer(self, lo: int, hi: int, label: str) -> int:
-        return self._data.draw(st.integers(lo, hi), label=label)
+        value = self._data.draw(st.integers(lo, hi), label=label)
+        self.log.append((label, "integer", (lo, hi), value))
+        return value
 
     def choice(self, options: Sequence[Any], label: str) -> Any:
-        return self._data.draw(st.sampled_from(list(options)), label=label)
+        options = list(options)
+        value = self._data.draw(st.sampled_from(options), label=label)
+        self.log.append((label, "choice", tuple(options), value))
+        return value
 
     def boolean(self, label: str) -> bool:
-        return self._data.draw(st.booleans(), label=label)
+        value = self._data.draw(st.booleans(), label=label)
+        self.log.append((label, "boolean", (), value))
+        return value
+
+
+def drawn_params(surface: Surface, data, conv: Conv) -> tuple[dict, tuple]:
+    """The surface's parameters for `conv`, and the draws that made them."""
+    drawer = HypothesisDrawer(data)
+    params = surface.draw_params(drawer, conv)
+    return params, tuple(drawer.log)
+
+
+REDRAWS = 10
+LOTTERY = 1000
+
+
+def judged(judge, props, surface: Surface, version: str, data, draw_case):
+    """A case from `draw_case()` that the judge admits (conformance.judge, Budget): a case an expected divergence
+    covers runs when a drawn lottery number falls under the judge's revisit rate, else another case is drawn, up to
+    REDRAWS times (the last one runs anyway). The lottery is part of the example's data: replays and shrinking
+    make the same choice (shrinking it towards 0 runs the covered case)."""
+    for n in range(REDRAWS):
+        case = draw_case()
+        if not judge.covering(props, surface, version, case):
+            return case
+        lottery = data.draw(st.integers(0, LOTTERY - 1), label="revisit an expected divergence") / LOTTERY
+        if judge.admit(props, surface, version, case, lottery, force=n == REDRAWS - 1):
+            return case
+    return case
 
 
 def _per_dim(rank: int, lo: int, hi: int):
@@ -76,19 +111,19 @@ def scaled(examples: int) -> int:
     return max(1, round(examples * settings.default.max_examples / 150))
 
 
-def accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
-    """(conv, params) drawn as the conformance properties draw them, again (up to `tries` times) while the docs
-    refuse the call: some refusals are the configuration's (Keras: strides > 1 with dilation > 1), not the
+def accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict, tuple]:
+    """(conv, params, draws) drawn as the conformance properties draw them, again (up to `tries` times) while the
+    docs refuse the call: some refusals are the configuration's (Keras: strides > 1 with dilation > 1), not the
     parameters'. After `tries` refused draws the last (refused) one is returned."""
     for _ in range(tries):
         conv = data.draw(convs(surface), label="conv")
-        params = surface.draw_params(HypothesisDrawer(data), conv)
+        params, draws = drawn_params(surface, data, conv)
         if not surface.semantics(params, conv).refused:
             break
-    return conv, params
+    return conv, params, draws
 
 
-def mostly_accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict]:
+def mostly_accepted(surface: Surface, data, tries: int = 10) -> tuple[Conv, dict, tuple]:
     """`accepted` in three draws out of four, a plain draw otherwise, so that the value-oriented properties (dtypes,
     modes, devices) mostly check values, and still check that refusals agree."""
     want_accepted = data.draw(st.integers(0, 3), label="accepted call wanted") != 0

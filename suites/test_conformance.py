@@ -20,19 +20,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.check import Case, make_inputs, reproducer, run_case
-from suites.strategies import HypothesisDrawer, convs, seeds
+from suites.strategies import convs, drawn_params, judged, seeds
 
 SHAPE_DTYPE = "float32"
 
 
 def _check(prop, target, judge, data, dtypes):
     surface, adapter, device = target
-    conv = data.draw(convs(surface), label="conv")
-    dtype = data.draw(st.sampled_from([d for d in dtypes if d in surface.dtypes]), label="dtype")
-    params = surface.draw_params(HypothesisDrawer(data), conv)
-    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case))
-    judge.judge(prop, surface, adapter.version, case, outcome, final=_is_final())
+    version = adapter.version
+
+    def draw_case() -> Case:
+        conv = data.draw(convs(surface), label="conv")
+        dtype = data.draw(st.sampled_from([d for d in dtypes if d in surface.dtypes]), label="dtype")
+        params, draws = drawn_params(surface, data, conv)
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), draws=draws)
+
+    def probe(case: Case):
+        return run_case(surface, case, isolate=judge.isolates(prop, surface, version, case))
+
+    case = judged(judge, prop, surface, version, data, draw_case)
+    judge.judge(prop, surface, version, case, probe(case), final=_is_final(), probe=probe)
 
 
 def _is_final() -> bool:
@@ -66,10 +73,10 @@ def test_reproducer_replays_the_call(target, judge, data):
     array as the suite's own call (or raises the same exception class)."""
     surface, adapter, device = target
     conv = data.draw(convs(surface), label="conv")
-    params = surface.draw_params(HypothesisDrawer(data), conv)
+    params, _ = drawn_params(surface, data, conv)
     dtype = data.draw(st.sampled_from(surface.dtypes), label="dtype")
     case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    if judge.isolates(surface, adapter.version, case):
+    if judge.isolates("values", surface, adapter.version, case):
         return   # a known process-killing call: the properties above run its reproducer in a child process
     x, w, b = make_inputs(conv, case.dtype, case.seed)
     script = reproducer(surface, case, adapter.version)

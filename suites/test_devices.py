@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conformance import agreement
 from conformance.check import Case, dtype_unavailable
-from suites.strategies import mostly_accepted, scaled, seeds
+from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 
 EXAMPLES = 50          # per surface and GPU in the ci profile
@@ -48,17 +48,34 @@ def test_devices(target, judge):
 @given(data=st.data())
 def _cpu_and_gpu(target, judge, data):
     surface, adapter, device = target
-    conv, params = mostly_accepted(surface, data)
-    dtype = data.draw(st.sampled_from([d for d in surface.dtypes if dtype_unavailable(d) is None]), label="dtype")
-    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    on_cpu = agreement.on_device(case, "cpu")
     version, final = adapter.version, _is_final()
-    isolate = judge.isolates(surface, version, case) or judge.isolates(surface, version, on_cpu)
+
+    def draw_case() -> Case:
+        conv, params, draws = mostly_accepted(surface, data)
+        dtype = data.draw(st.sampled_from([d for d in surface.dtypes if dtype_unavailable(d) is None]), label="dtype")
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), draws=draws)
+
+    def isolated(case: Case) -> bool:
+        on_cpu = agreement.on_device(case, "cpu")
+        return any(judge.isolates(p, surface, version, c) for p in ("devices", "device-agreement")
+                   for c in (case, on_cpu))
+
+    def probe_gpu(case: Case):
+        return agreement.run(surface, case, isolated(case)).outcome
+
+    def probe_agreement(case: Case):
+        isolate = isolated(case)
+        return agreement.agree("device", surface, agreement.run(surface, agreement.on_device(case, "cpu"), isolate),
+                               agreement.run(surface, case, isolate))
+
+    case = judged(judge, ("devices", "device-agreement"), surface, version, data, draw_case)
+    on_cpu = agreement.on_device(case, "cpu")
+    isolate = isolated(case)
     gpu = agreement.run(surface, case, isolate)
-    judge.judge("devices", surface, version, case, gpu.outcome, final=final)
+    judge.judge("devices", surface, version, case, gpu.outcome, final=final, probe=probe_gpu)
     cpu = agreement.run(surface, on_cpu, isolate)
     judge.judge("device-agreement", surface, version, case, agreement.agree("device", surface, cpu, gpu),
-                final=final)
+                final=final, probe=probe_agreement)
     if not isolate:
         again = agreement.run(surface, case)
         judge.judge("determinism", surface, version, case, agreement.determinism(surface, gpu, again), final=final)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.check import Case, dtype_unavailable, run_case
-from suites.strategies import mostly_accepted, scaled, seeds
+from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 
 HALF = ("float16", "bfloat16")
@@ -42,7 +42,14 @@ def test_dtypes(target, dtype, judge):
 @given(data=st.data())
 def _half_precision(target, dtype, judge, data):
     surface, adapter, device = target
-    conv, params = mostly_accepted(surface, data)
-    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case))
-    judge.judge("dtypes", surface, adapter.version, case, outcome, final=_is_final())
+    version = adapter.version
+
+    def draw_case() -> Case:
+        conv, params, draws = mostly_accepted(surface, data)
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), draws=draws)
+
+    def probe(case: Case):
+        return run_case(surface, case, isolate=judge.isolates("dtypes", surface, version, case))
+
+    case = judged(judge, "dtypes", surface, version, data, draw_case)
+    judge.judge("dtypes", surface, version, case, probe(case), final=_is_final(), probe=probe)

@@ -25,7 +25,7 @@ from conformance import gradients
 from conformance.check import Case, make_inputs
 from conformance.gradcheck import run_gradient_case, script
 from conformance.spec import Problem
-from suites.strategies import accepted, scaled, seeds
+from suites.strategies import accepted, judged, scaled, seeds
 from suites.test_conformance import _is_final
 
 
@@ -37,13 +37,21 @@ def test_gradients(target, judge, data):
     surface, adapter, device = target
     if not surface.has_vjp:
         pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
-    conv, params = accepted(surface, data)
-    dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
-    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    outcome = run_gradient_case(surface, case, adapter.version, isolate=judge.isolates(surface, adapter.version, case))
+    version = adapter.version
+
+    def draw_case() -> Case:
+        conv, params, draws = accepted(surface, data)
+        dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), draws=draws)
+
+    def probe(case: Case):
+        return run_gradient_case(surface, case, version, isolate=judge.isolates("gradients", surface, version, case))
+
+    case = judged(judge, "gradients", surface, version, data, draw_case)
+    outcome = probe(case)
     if outcome is None:
         return      # the docs refuse the call: no gradient to check
-    judge.judge("gradients", surface, adapter.version, case, outcome, final=_is_final())
+    judge.judge("gradients", surface, version, case, outcome, final=_is_final(), probe=probe)
 
 
 @settings(max_examples=10)
@@ -54,11 +62,11 @@ def test_gradient_reproducer_replays_the_vjp(target, judge, data):
     surface, adapter, device = target
     if not surface.has_vjp:
         pytest.skip(f"{surface.id} has no autodiff: its adapter implements no Surface.vjp")
-    conv, params = accepted(surface, data)
+    conv, params, _ = accepted(surface, data)
     dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
     case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
     documented = surface.semantics(case.params, conv)
-    if documented.refused or judge.isolates(surface, adapter.version, case):
+    if documented.refused or judge.isolates("gradients", surface, adapter.version, case):
         return      # nothing to differentiate, or a known process-killing call (test_gradients runs it isolated)
     x, w, b = make_inputs(conv, dtype, case.seed)
     gy = gradients.cotangent(Problem(conv, documented.window, dtype), case.seed)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conformance import agreement
 from conformance.check import Case
-from suites.strategies import mostly_accepted, scaled, seeds
+from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 
 DTYPES = ("float32", "float64")
@@ -35,17 +35,37 @@ def test_modes(target, mode, judge):
 
 def _in_mode(target, mode, judge, data):
     surface, adapter, device = target
-    conv, params = mostly_accepted(surface, data)
-    dtype = data.draw(st.sampled_from([d for d in DTYPES if d in surface.dtypes]), label="dtype")
-    assume(surface.mode_supports(mode, conv, dtype) is None)     # e.g. channels_last has no 1-D form
-    eager = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"))
-    case = agreement.in_mode(eager, mode)
     version, final = adapter.version, _is_final()
-    isolate = judge.isolates(surface, version, eager) or judge.isolates(surface, version, case)
+
+    def draw_case() -> Case:
+        conv, params, draws = mostly_accepted(surface, data)
+        dtype = data.draw(st.sampled_from([d for d in DTYPES if d in surface.dtypes]), label="dtype")
+        assume(surface.mode_supports(mode, conv, dtype) is None)     # e.g. channels_last has no 1-D form
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), mode=mode, draws=draws)
+
+    def isolated(case: Case) -> bool:
+        eager_case = agreement.in_mode(case, "eager")
+        return any(judge.isolates(p, surface, version, c) for p in ("modes", "mode-agreement")
+                   for c in (case, eager_case))
+
+    def probe_mode(case: Case):
+        return agreement.run(surface, case, isolated(case)).outcome
+
+    def probe_agreement(case: Case):
+        if surface.mode_supports(case.mode, case.conv, case.dtype) is not None:
+            return None
+        isolate = isolated(case)
+        return agreement.agree("mode", surface, agreement.run(surface, agreement.in_mode(case, "eager"), isolate),
+                               agreement.run(surface, case, isolate))
+
+    case = judged(judge, ("modes", "mode-agreement"), surface, version, data, draw_case)
+    eager = agreement.in_mode(case, "eager")
+    isolate = isolated(case)
     first = agreement.run(surface, case, isolate)
-    judge.judge("modes", surface, version, case, first.outcome, final=final)
+    judge.judge("modes", surface, version, case, first.outcome, final=final, probe=probe_mode)
     base = agreement.run(surface, eager, isolate)
-    judge.judge("mode-agreement", surface, version, case, agreement.agree("mode", surface, base, first), final=final)
+    judge.judge("mode-agreement", surface, version, case, agreement.agree("mode", surface, base, first), final=final,
+                probe=probe_agreement)
     if not isolate:       # a call that may kill the process runs once per mode
         for one in (first, base):
             again = agreement.run(surface, one.case)

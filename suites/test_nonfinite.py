@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conformance.check import Case, run_case
 from conformance.nonfinite import classify_nonfinite
-from suites.strategies import HypothesisDrawer, convs, seeds
+from suites.strategies import convs, drawn_params, judged, seeds
 
 POISONS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
@@ -35,10 +35,18 @@ def poison(draw, conv) -> tuple:
 @given(data=st.data())
 def test_nonfinite(target, judge, data):
     surface, adapter, device = target
-    conv = data.draw(convs(surface), label="conv")
-    dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
-    params = surface.draw_params(HypothesisDrawer(data), conv)
-    case = Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), data.draw(poison(conv), label="poison"))
-    outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case),
-                       on_result=classify_nonfinite)
-    judge.judge("nonfinite", surface, adapter.version, case, outcome)
+    version = adapter.version
+
+    def draw_case() -> Case:
+        conv = data.draw(convs(surface), label="conv")
+        dtype = data.draw(st.sampled_from([d for d in ("float32", "float64") if d in surface.dtypes]), label="dtype")
+        params, draws = drawn_params(surface, data, conv)
+        return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"),
+                    data.draw(poison(conv), label="poison"), draws=draws)
+
+    def probe(case: Case):
+        return run_case(surface, case, isolate=judge.isolates("nonfinite", surface, version, case),
+                        on_result=classify_nonfinite)
+
+    case = judged(judge, "nonfinite", surface, version, data, draw_case)
+    judge.judge("nonfinite", surface, version, case, probe(case), probe=probe)

@@ -20,11 +20,20 @@ DTYPE = "float32"
 SHOWN = 3   # divergence reports printed in full; the rest are counted (all are in the records)
 
 
+def _lottery(n: int) -> float:
+    """A fixed number in [0, 1) per grid point (Knuth's multiplicative hash): which covered points are revisited."""
+    return (n * 2654435761 % 2 ** 32) / 2 ** 32
+
+
 @pytest.mark.parametrize("intent", list(INTENTS), ids=list(INTENTS))
 def test_portable(target, judge, intent):
     surface, adapter, device = target
     failures: list[str] = []
     ran = 0
+
+    def probe(case: Case):
+        return run_case(surface, case, isolate=judge.isolates("portable", surface, adapter.version, case))
+
     for n, point in enumerate(GRID):
         conv = point.conv()
         if surface.supports(conv, DTYPE) is not None:   # e.g. no dilation parameter
@@ -34,10 +43,12 @@ def test_portable(target, judge, intent):
         except Unexpressible as exc:
             pytest.skip(f"{surface.id} cannot express '{intent}': {exc}")
         case = Case(conv, params, DTYPE, device, seed=n)
-        outcome = run_case(surface, case, isolate=judge.isolates(surface, adapter.version, case))
+        if not judge.admit("portable", surface, adapter.version, case, lottery=_lottery(n)):
+            continue    # an expected divergence covers this grid point: a fixed share of them runs
+        outcome = probe(case)
         ran += 1
         try:
-            judge.judge("portable", surface, adapter.version, case, outcome, intent=intent)
+            judge.judge("portable", surface, adapter.version, case, outcome, intent=intent, probe=probe)
         except DivergenceError as exc:
             failures.append(str(exc))
     if not ran:

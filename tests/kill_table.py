@@ -1,5 +1,5 @@
 """The mutation kill table: run every mutant of tests/mutant_adapter.py through the plugin in one child pytest,
-with no expected divergences, and print which property killed which mutant.
+with no expected divergence that states a mutant's behaviour, and print which property killed which mutant.
 
     python -m tests.kill_table [--profile ci] [--records FILE]
 
@@ -25,10 +25,34 @@ from tests.plugin_runs import PluginRun, run_plugin
 PROPERTIES = ("shapes", "values", "refusals")
 
 
+# Entries that cover two mutants' bugs but state another behaviour: they must excuse nothing (tests/test_mutants.py).
+# A wide value entry over every case of `wrong-values` that states a different wrong computation, and an entry over
+# the very calls `refuse-valid` refuses that names the wrong exception.
+MISSTATED_ENTRIES = '''
+[[divergence]]
+id = "wide-value-entry-with-another-model"
+surface = "fake:mutant/wrong-values"
+when = "True"
+kind = "value"
+reason = "states that the values are the kernel read with its channel axes swapped; the mutant adds 1e-3 instead"
+behaviour = { model = "kernel-channels-swapped" }
+
+[[divergence]]
+id = "refusal-entry-naming-the-wrong-exception"
+surface = "fake:mutant/refuse-valid"
+when = "3 in stride and length is not None"
+kind = "error-vs-result"
+reason = "states NotImplementedError; the mutant raises ValueError"
+behaviour = { raises = "NotImplementedError", message = "stride 3" }
+'''
+
+
 def run_mutants(workdir: Path, profile: str = "ci") -> PluginRun:
-    """One child pytest over every mutant surface, nothing excused (an expectations file with no entries)."""
-    expectations = workdir / "no_expected_divergences.toml"
-    expectations.write_text("# no entries: every divergence is new\n")
+    """One child pytest over every mutant surface, nothing excused: the expectations file holds only the
+    MISSTATED_ENTRIES, which cover two mutants' bugs with statements of another behaviour."""
+    expectations = workdir / "misstated_expected_divergences.toml"
+    expectations.write_text("# entries that state another behaviour than the mutants': they excuse nothing\n"
+                            + MISSTATED_ENTRIES)
     return run_plugin(workdir, "--expectations", str(expectations), profile=profile,
                       env={"CONFORMANCE_ADAPTERS": "fake=tests.mutant_adapter"})
 

@@ -20,6 +20,7 @@ BASE = {
     "actual": {"shape": [1, 1, 8], "found_crop": None}, "verdict": "pass", "kind": None, "status": "pass",
     "err_over_bound": 0.25, "expected_divergence": None, "expectations_matched": [], "detail": "",
     "reproducer": "import numpy as np\nprint('reproduce me')\n", "intent": None, "fault": None,
+    "entries": {}, "behaviour": None, "draws": None, "characterization": None,
 }
 
 
@@ -34,6 +35,8 @@ def crop_shift(shift: int = 1, **over) -> dict:
     """A new crop divergence: the right length, the values `shift` later than documented."""
     return record(**{"verdict": "divergence", "kind": "crop", "status": "divergence", "err_over_bound": 3.1e6,
                      "actual": {"shape": [1, 1, 8], "found_crop": [1 + shift]},
+                     "behaviour": {"outcome": "crop", "shape": [1, 1, 8], "shift": [shift], "shifts": [[shift]],
+                                   "found_crop": [1 + shift]},
                      "detail": f"shape (..., 8); matches the reference at crop={1 + shift}", **over})
 
 
@@ -45,6 +48,8 @@ def expected_refusal_returned(**over) -> dict:
                      "actual": {"shape": [1, 1, 9], "found_crop": None}, "err_over_bound": None,
                      "expected_divergence": "fw-accepts-large-output-padding",
                      "expectations_matched": ["fw-accepts-large-output-padding"],
+                     "entries": {"fw-accepts-large-output-padding": "as-stated"},
+                     "behaviour": {"outcome": "returned", "shape": [1, 1, 9], "found_crop": None},
                      "detail": "the docs refuse this call; the framework returned shape (1, 1, 9)", **over})
 
 
@@ -52,6 +57,8 @@ def crash(**over) -> dict:
     return record(**{"property": "values", "verdict": "divergence", "kind": "crash", "status": "expected",
                      "actual": {"error": "killed by SIGABRT"}, "err_over_bound": None, "call_s": None,
                      "expected_divergence": "fw-abort", "expectations_matched": ["fw-abort"],
+                     "entries": {"fw-abort": "as-stated"},
+                     "behaviour": {"outcome": "crash", "signal": "SIGABRT", "stderr": "Fatal Python error: Aborted"},
                      "detail": "the process making the call died (killed by SIGABRT)", **over})
 
 
@@ -78,6 +85,7 @@ id = "fw-accepts-large-output-padding"
 surface = "fw:*"
 when = "True"
 kind = "error-vs-result"
+behaviour = { returns = "len(shape) == rank + 2" }
 reason = "fw accepts output_padding >= stride"
 link = "https://example.invalid/fw/issues/1"
 first_seen = "fw 1.0"
@@ -87,6 +95,7 @@ id = "fw-abort"
 surface = "fw:*"
 when = "False"
 kind = "crash"
+behaviour = { signal = "SIGABRT", stderr = "Aborted" }
 reason = "fw aborts"
 link = ""
 '''

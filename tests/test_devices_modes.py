@@ -108,6 +108,7 @@ surface = "fake:*"
 when = "device != 'cpu' and 3 in stride"
 kind = "error-vs-result"
 reason = "the fake GPU raises on stride 3"
+behaviour = { raises = "ValueError", message = "^fake: stride 3 is not implemented on the GPU" }
 '''
 
 
@@ -123,7 +124,10 @@ def test_a_gpu_only_refusal_is_a_device_divergence(tmp_path):
     failing = [r for r in records_mod.read(run.records) if r["status"] == "divergence" and r["final"]]
     assert failing and failing[0]["kind"] == "device" and "verdict" in failing[0]["detail"], failing[:1]
     expectations.write_text(GPU_REFUSAL + GPU_REFUSAL.replace('"error-vs-result"', '"device"')
-                            .replace("fake-gpu-refuses-stride-3", "fake-gpu-refuses-stride-3-device"))
+                            .replace("fake-gpu-refuses-stride-3", "fake-gpu-refuses-stride-3-device")
+                            .replace('raises = "ValueError", message = "^fake: stride 3 is not implemented on the GPU"',
+                                     'differs_in = "verdict", first = "^pass", second = "^divergence error-vs-result: '
+                                     'raised ValueError: fake: stride 3"'))
     again = run_plugin(tmp_path, "--device", "gpu", "--expectations", str(expectations), profile="ci",
                        env={**FAKE_GPU, "FAKE_DEVICE_MUTATION": "gpu-refuses-stride-3"},
                        paths=("suites/test_devices.py",))
@@ -159,7 +163,8 @@ def test_a_jit_only_value_error_is_a_mode_divergence(tmp_path):
     assert "NEW value on fake:fake.conv_transpose (modes)" in run.output, run.output[-3000:]
     expectations = tmp_path / "expected.toml"
     expectations.write_text('[[divergence]]\nid = "fake-jit-values"\nsurface = "fake:*"\nwhen = "mode == \'jit\'"\n'
-                            'kind = "value"\nreason = "the fake jit adds 1e-3"\n')
+                            'kind = "value"\nreason = "the fake jit adds 1e-3"\n'
+                            'behaviour = { err_over_bound = [1.0, 1e300], wrong_elements = [1, 1] }\n')
     again = run_plugin(tmp_path, "--expectations", str(expectations), profile="ci",
                        env={**FAKE_GPU, "FAKE_DEVICE_MUTATION": "jit-wrong-values"}, paths=("suites/test_modes.py",))
     assert again.returncode == 1, again.output[-3000:]

@@ -21,7 +21,15 @@ surface = "torch:*"
 when = "{when}"
 kind = "{kind}"
 reason = "because"
+behaviour = {behaviour}
 '''
+# a valid statement of each kind used below
+BEHAVIOURS = {"crop": '{ relation = "True" }', "crash": '{ signal = "SIGABRT", stderr = "Aborted" }',
+              "wobble": "{}"}
+
+
+def entry_text(id: str, when: str, kind: str, behaviour: str | None = None) -> str:
+    return ENTRY.format(id=id, when=when, kind=kind, behaviour=behaviour or BEHAVIOURS[kind])
 
 
 def test_the_shipped_file_loads_and_every_entry_has_a_reason_and_first_seen():
@@ -34,14 +42,14 @@ def test_the_shipped_file_loads_and_every_entry_has_a_reason_and_first_seen():
 
 @pytest.mark.parametrize("text, message", [
     ("[[divergence]]\nid = 'x'\n", "missing field(s)"),
-    (ENTRY.format(id="x", when="True", kind="crop") + "colour = 'red'\n", "unknown field(s) ['colour']"),
-    (ENTRY.format(id="x", when="True", kind="wobble"), "kind 'wobble' not one of"),
-    (ENTRY.format(id="x", when="True", kind="crop") + ENTRY.format(id="x", when="True", kind="crop"),
+    (entry_text(id="x", when="True", kind="crop") + "colour = 'red'\n", "unknown field(s) ['colour']"),
+    (entry_text(id="x", when="True", kind="wobble"), "kind 'wobble' not one of"),
+    (entry_text(id="x", when="True", kind="crop") + entry_text(id="x", when="True", kind="crop"),
      "duplicate id"),
-    (ENTRY.format(id="x", when="stride[0] ==", kind="crop"), "`when` is not an expression"),
-    (ENTRY.format(id="x", when="__import__('os')", kind="crop"), "may only call"),
-    (ENTRY.format(id="x", when="stride.count(1)", kind="crop"), "may only call any, all"),
-    (ENTRY.format(id="x", when="lambda: 1", kind="crop"), "may not use Lambda"),
+    (entry_text(id="x", when="stride[0] ==", kind="crop"), "`when` is not an expression"),
+    (entry_text(id="x", when="__import__('os')", kind="crop"), "may only call"),
+    (entry_text(id="x", when="stride.count(1)", kind="crop"), "may only call any, all"),
+    (entry_text(id="x", when="lambda: 1", kind="crop"), "may not use Lambda"),
     ("[[divergence]\n", "not valid TOML"),
     ("[other]\nx = 1\n", "unknown top-level key"),
 ])
@@ -52,7 +60,7 @@ def test_malformed_entries_are_refused_with_the_entry_named(text, message):
 
 
 def test_predicates_see_the_case_and_the_surface_parameters():
-    [entry] = expectations.parse(ENTRY.format(
+    [entry] = expectations.parse(entry_text(
         id="x", kind="crop", when="groups == 2 and all(op < s for op, s in zip(output_padding, stride)) "
                                    "and full == (6,) and kd == (2,)"))
     ns = expectations.case_namespace(CONV, {"output_padding": [1]}, "float32", "cpu")
@@ -62,7 +70,7 @@ def test_predicates_see_the_case_and_the_surface_parameters():
 
 
 def test_a_predicate_naming_a_missing_parameter_is_an_error_not_a_silent_miss():
-    [entry] = expectations.parse(ENTRY.format(id="typo", kind="crop", when="output_pading[0] == 1"))
+    [entry] = expectations.parse(entry_text(id="typo", kind="crop", when="output_pading[0] == 1"))
     with pytest.raises(expectations.ExpectationsError, match="'output_pading'"):
         entry.matches(expectations.case_namespace(CONV, {"output_padding": [1]}, "float32", "cpu"))
 
@@ -115,7 +123,7 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
 
 def test_overlapping_entries_of_one_kind_are_both_seen_not_xpass():
     from conformance.summary import xpassed
-    text = "".join(ENTRY.format(id=i, when="True", kind="crash") for i in ("first", "second", "unrelated"))
+    text = "".join(entry_text(id=i, when="True", kind="crash") for i in ("first", "second", "unrelated"))
     entries = expectations.parse(text)
     recs = [{"status": "expected", "verdict": "divergence", "kind": "crash", "expected_divergence": "first",
              "expectations_matched": ["first", "second"]},

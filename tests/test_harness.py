@@ -61,6 +61,7 @@ surface = "fake:*"
 when = "True"
 kind = "crop"
 reason = "the fake starts one element late"
+behaviour = { relation = "tuple([0] * (rank - 1) + [1]) in shifts" }
 
 [[divergence]]
 id = "fake-never-happens"
@@ -68,6 +69,7 @@ surface = "fake:*"
 when = "max(stride) == 1"
 kind = "value"
 reason = "never diverges: must be reported as XPASS"
+behaviour = { err_over_bound = [1.0, 1e300] }
 ''')
     run = run_plugin(tmp_path, "--expectations", str(expectations), mutation="crop-off-by-one")
     assert run.returncode == 0, run.output
@@ -140,6 +142,7 @@ surface = "fake:*"
 when = "3 in stride"
 kind = "crash"
 reason = "the fake kills its process on stride 3"
+behaviour = { signal = "SIGABRT|SIGSEGV", stderr = "Fatal Python error: (Aborted|Segmentation fault)" }
 ''')
     # dev profile, fixed seed: every flagged case spawns a child process, so keep the example count small
     run = run_plugin(tmp_path, "--expectations", str(expectations), "--hypothesis-seed=3", mutation=mutation,

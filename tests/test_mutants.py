@@ -1,6 +1,11 @@
 """Mutation meta-tests: every deliberately wrong fake adapter (tests/fake_adapter.py, one surface each in
 tests/mutant_adapter.py) must be killed by the ci profile, by the property and kind below, with nothing excused;
 the correct fake must not be. One child pytest runs them all; `python -m tests.kill_table` prints the table.
+
+Two entries of the run's expectations file (tests/kill_table.py, MISSTATED_ENTRIES) cover a mutant's bug with a
+statement of another behaviour -- a wide value entry naming another wrong computation, and an entry over exactly the
+refused calls naming the wrong exception: both mutants must still be reported NEW, the entries seen as covering the
+case and diverging otherwise.
 """
 
 from __future__ import annotations
@@ -8,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conformance import records as records_mod
-from tests.kill_table import by_surface, describe_surface, kills, run_mutants, table
+from tests.kill_table import MISSTATED_ENTRIES, by_surface, describe_surface, kills, run_mutants, table
 from tests.mutant_adapter import MUTANTS, surface_id
 
 # mutant -> (the property that must kill it, the divergence kind it must report)
@@ -53,6 +58,22 @@ def test_mutant_is_killed_in_ci(mutant_run, mutant):
     item = f"FAILED suites/test_conformance.py::test_{prop}[{surface_id(mutant)}@cpu]"
     assert item in run.output, f"mutant {mutant!r}: records show a {prop}/{kind} kill but pytest did not report " \
                                f"{item!r}:\n{run.output[-3000:]}"
+
+
+@pytest.mark.parametrize("mutant, entry, prop, kind", [
+    ("wrong-values", "wide-value-entry-with-another-model", "values", "value"),
+    ("refuse-valid", "refusal-entry-naming-the-wrong-exception", "refusals", "error-vs-result"),
+])
+def test_an_entry_that_states_another_behaviour_excuses_nothing(mutant_run, mutant, entry, prop, kind):
+    run, grouped = mutant_run
+    assert f'id = "{entry}"' in MISSTATED_ENTRIES
+    recs = grouped.get(surface_id(mutant), [])
+    inside = [r for r in recs if r["property"] == prop and r["kind"] == kind and entry in r["expectations_matched"]]
+    assert inside, f"{entry!r} covered no {prop}/{kind} case of {mutant!r}: {describe_surface(recs)}"
+    assert all(r["status"] == "divergence" and r["entries"][entry] == "otherwise" for r in inside), [
+        (r["status"], r["entries"]) for r in inside][:5]
+    assert not any(r["status"] == "expected" for r in recs), describe_surface(recs)
+    assert f"NEW inside entry {entry!r}" in run.output, run.output[-3000:]
 
 
 def test_correct_fake_is_not_killed(mutant_run):

@@ -49,7 +49,9 @@ def test_the_property_catches_a_zero_stuffing_implementation_and_an_entry_excuse
 
     entry = tmp_path / "entry.toml"
     entry.write_text('[[divergence]]\nid = "fake-zero-stuffing"\nsurface = "fake:*"\n'
-                     'when = "len(poison) > 0"\nkind = "nonfinite"\nreason = "0 * Inf"\n')
+                     'when = "len(poison) > 0"\nkind = "nonfinite"\nreason = "0 * Inf"\n'
+                     'behaviour = { classes = ["finite->nan", "+inf->nan", "-inf->nan"], '
+                     'model = "zero-stuffed-correlation-dense-kernel" }\n')
     (tmp_path / "second").mkdir()
     run = run_plugin(tmp_path / "second", "-k", "nonfinite", "--expectations", str(entry), nonfinite=True)
     assert run.returncode == 0, run.output

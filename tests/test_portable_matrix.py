@@ -62,11 +62,14 @@ def test_intended_windows_by_hand(intent, k, s, d, i, crop, length):
     # the common k=3 s=2 upsampler: padding=1, output_padding=1
     ("torch-functional", "same", 3, 2, 4, {"padding": [1], "output_padding": [1]}),
     ("torch-module", "exact-size", 3, 2, 7, {"padding": [1], "output_size": [13]}),
-    ("keras", "exact-size", 3, 2, 7, {"padding": "same", "output_padding": [0], "data_format": "channels_last"}),
-    ("keras", "valid", 3, 2, 7, {"padding": "valid", "output_padding": None, "data_format": "channels_last"}),
+    ("keras", "exact-size", 3, 2, 7, {"padding": "same", "output_padding": [0], "data_format": "channels_last",
+                                      "device_scope": None}),
+    ("keras", "valid", 3, 2, 7, {"padding": "valid", "output_padding": None, "data_format": "channels_last",
+                                 "device_scope": None}),
     # conv1d_transpose documents no explicit pads: the port falls back to 'SAME' with the wanted size
     ("tf-ranked", "torch-half-pad", 3, 1, 5, {"padding": "SAME", "output_shape": [5], "data_format": "NWC"}),
-    ("tf-generic", "torch-half-pad", 3, 1, 5, {"padding": "SAME", "output_shape": [5], "data_format": "NWC"}),
+    ("tf-generic", "torch-half-pad", 3, 1, 5, {"padding": "SAME", "output_shape": [5], "data_format": "NWC",
+                                               "filters_layout": "op"}),
     # jax.lax.conv_transpose's own SAME pads for k=3 s=2: pad_len 3, pad_a = ceil(3/2) = 2
     ("jax-general", "same", 3, 2, 4, {"padding": [[2, 1]], "layout": "channels_last", "precision": None}),
     ("jax-general", "torch-half-pad-output-padding", 3, 2, 4,

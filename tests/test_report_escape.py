@@ -36,6 +36,7 @@ id = "fw-accepts-large-output-padding"
 surface = "*"
 when = "True"
 kind = "error-vs-result"
+behaviour = {{ returns = "True" }}
 reason = {SCRIPT!r}
 link = "{JS_URL}"
 ''')

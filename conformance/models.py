@@ -1,0 +1,128 @@
+"""Named wrong computations: what a framework computes instead of its documented result, when an expected divergence
+says so precisely ("the output equals the reference with the kernel's channel axes swapped").
+
+A model is a pure NumPy function (x, w, b, problem) -> the float64 output it predicts in canonical layout, or None
+where it does not apply to the case (it would predict nothing different, or the shapes do not allow it). For a value
+divergence the judge records every model whose prediction the framework's output matches within the same
+per-element bound as the reference (`matching_values`); for a non-finite divergence, every model whose IEEE class
+pattern (finite, NaN, +Inf, -Inf per element) the output has (`matching_classes`). An entry's behaviour states
+`model = "<name>"`, so a value bug of another shape inside its predicate is new.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from . import bounds, reference
+from .spec import Problem
+
+
+def kernel_channels_swapped(x, w, b, problem: Problem):
+    """The kernel read with its two channel axes exchanged: input channel a feeds output channel m through w[m, a]
+    instead of w[a, m] (a filter passed as spatial + [in, out] to an op that reads spatial + [out, in]). Defined for
+    groups == 1 and C_in == C_out, where the swapped kernel has the same shape."""
+    conv = problem.conv
+    if conv.groups != 1 or conv.c_in != conv.c_out:
+        return None
+    return reference.conv_transpose(x, np.swapaxes(np.asarray(w), 0, 1), b, problem)
+
+
+def bias_on_last_spatial_axis(x, w, b, problem: Problem):
+    """The bias broadcast along the last spatial axis instead of the channel axis: y[n, c, ..., l] = conv + b[l].
+    Defined when there is a bias and the last output length equals C_out (otherwise the broadcast would fail)."""
+    conv = problem.conv
+    if b is None or not conv.bias or problem.window.length[-1] != conv.c_out:
+        return None
+    y = reference.conv_transpose(x, w, None, problem)
+    return y + np.asarray(b, np.float64).reshape(*([1] * (y.ndim - 1)), -1)
+
+
+def zero_stuffed_correlation(x, w, b, problem: Problem, dense_kernel: bool = False):
+    """The transposed convolution computed as a correlation of the zero-stuffed, zero-padded input with the flipped
+    kernel, every tap multiplying every position of the padded input, stuffed and padding zeros included (IEEE:
+    0 * Inf = NaN). Per dimension the input x is stuffed to (i-1)s+1 elements, padded by k'-1-c before and
+    c+L-F+k'-1 after (a negative amount crops), and output o reads positions o + (k'-1) - j*d for tap j. Finite inputs
+    give the reference's values; with NaN or Inf in the kernel it predicts NaN wherever a stuffed or padding zero
+    meets the non-finite tap. `dense_kernel`: the kernel is dilated into a dense array first, so its holes are zero
+    taps that multiply the input too (a NaN or Inf input element then spreads to the holes' outputs)."""
+    if dense_kernel:
+        return _dense_kernel(x, w, b, problem)
+    conv, window = problem.conv, problem.window
+    x64, w64 = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    n, rank = conv.batch, conv.rank
+    stuffed = np.zeros((n, conv.c_in, *[(i - 1) * s + 1 for i, s in zip(conv.in_size, conv.stride)]))
+    stuffed[(slice(None), slice(None), *[slice(None, None, s) for s in conv.stride])] = x64
+    lo = [kd - 1 - c for kd, c in zip(conv.effective_kernel, window.crop)]
+    hi = [c + length - f + kd - 1 for c, length, f, kd in zip(window.crop, window.length, conv.full_size,
+                                                              conv.effective_kernel)]
+    padded = np.pad(stuffed, [(0, 0), (0, 0)] + [(max(a, 0), max(z, 0)) for a, z in zip(lo, hi)])
+    padded = padded[(slice(None), slice(None),
+                     *[slice(max(-a, 0), padded.shape[2 + k] - max(-z, 0)) for k, (a, z) in enumerate(zip(lo, hi))])]
+    cg, mg = conv.c_in // conv.groups, conv.c_out // conv.groups
+    y = np.zeros((n, conv.c_out, *window.length))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for tap in np.ndindex(*conv.kernel):
+            start = [kd - 1 - j * d for kd, j, d in zip(conv.effective_kernel, tap, conv.dilation)]
+            at = (slice(None), slice(None), *[slice(s0, s0 + length) for s0, length in zip(start, window.length)])
+            for g in range(conv.groups):
+                part = np.einsum("nc...,cm->nm...", padded[:, g * cg:(g + 1) * cg][at],
+                                 w64[(slice(g * cg, (g + 1) * cg), slice(None), *tap)])
+                y[:, g * mg:(g + 1) * mg] += part
+        if b is not None and conv.bias:
+            y = y + np.asarray(b, np.float64).reshape(-1, *[1] * rank)
+    return y
+
+
+def _dense_kernel(x, w, b, problem: Problem):
+    conv = problem.conv
+    w64 = np.asarray(w, np.float64)
+    dense = np.zeros((*w64.shape[:2], *conv.effective_kernel))
+    dense[(slice(None), slice(None), *[slice(None, None, d) for d in conv.dilation])] = w64
+    undilated = Problem(type(conv)(conv.in_size, conv.effective_kernel, conv.stride, (1,) * conv.rank, conv.batch,
+                                   conv.c_in, conv.c_out, conv.groups, conv.bias), problem.window, problem.dtype)
+    return zero_stuffed_correlation(x, dense, b, undilated)
+
+
+def zero_stuffed_correlation_dense_kernel(x, w, b, problem: Problem):
+    """zero_stuffed_correlation with the dilated kernel's holes as zero taps (see its `dense_kernel`)."""
+    return zero_stuffed_correlation(x, w, b, problem, dense_kernel=True)
+
+
+MODELS: dict[str, Callable] = {
+    "kernel-channels-swapped": kernel_channels_swapped,
+    "bias-on-last-spatial-axis": bias_on_last_spatial_axis,
+    "zero-stuffed-correlation": zero_stuffed_correlation,
+    "zero-stuffed-correlation-dense-kernel": zero_stuffed_correlation_dense_kernel,
+}
+
+
+def matching_values(y, x, w, b, problem: Problem, accumulate: str | None = None) -> tuple[str, ...]:
+    """The models whose prediction `y` matches within the per-element bound (of the model's own magnitudes)."""
+    y = np.asarray(y)
+    out = []
+    for name, model in MODELS.items():
+        with np.errstate(invalid="ignore", over="ignore"):
+            predicted = model(x, w, b, problem)
+        if predicted is None or predicted.shape != y.shape:
+            continue
+        w_abs = np.abs(np.asarray(w, np.float64))
+        if name == "kernel-channels-swapped":
+            w_abs = np.swapaxes(w_abs, 0, 1)
+        bound = bounds.error_bound(x, w_abs, b, problem, accumulate=accumulate)
+        if bounds.error_ratio(y, predicted, bound) <= 1.0:
+            out.append(name)
+    return tuple(out)
+
+
+def matching_classes(y, x, w, b, problem: Problem) -> tuple[str, ...]:
+    """The models whose IEEE class pattern (finite / NaN / +Inf / -Inf per element) `y` has exactly."""
+    from .nonfinite import classes
+    y = np.asarray(y)
+    out = []
+    for name, model in MODELS.items():
+        predicted = model(x, w, b, problem)
+        if predicted is not None and predicted.shape == y.shape and np.array_equal(classes(predicted), classes(y)):
+            out.append(name)
+    return tuple(out)
