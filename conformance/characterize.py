@@ -1,7 +1,9 @@
 """Characterization: which parameters a divergence depends on, found by probing the neighbourhood of one case.
 
-For a divergence (new, or the first case of an expected one on a surface), the case is varied one parameter at a time
-and re-run through the same property's check (`probe`, given by the property):
+For a divergence (new, or the first case of an expected one on a surface), the case is first shrunk greedily (each
+parameter lowered while the behaviour holds, so the probes start from a small case and the boundaries found are the
+ones nearest the origin), then varied one parameter at a time and re-run through the same property's check (`probe`,
+given by the property):
 
   geometry    each spatial dimension's kernel, stride, dilation and input size over the strategies' ranges;
               batch, channels, groups, bias
@@ -35,7 +37,9 @@ from .spec import Conv
 RANGES = {"kernel": (1, 5), "stride": (1, 4), "dilation": (1, 3)}
 MAX_IN_SIZE = {1: 9, 2: 6, 3: 4}
 MAX_PROBES = 60
-MAX_SECONDS = 30.0
+MAX_SHRINK_PROBES = 30
+MAX_SECONDS = 20.0          # per characterization
+MAX_TOTAL_SECONDS = 150.0   # per process: later characterizations are skipped (and say so in the summary)
 
 
 class ReplayDrawer:
@@ -169,10 +173,14 @@ def _hashable(v):
 class Characterizer:
     """Characterizes each (surface, entry or new behaviour) once per run (module doc)."""
 
-    def __init__(self, max_probes: int = MAX_PROBES, max_seconds: float = MAX_SECONDS):
+    def __init__(self, max_probes: int = MAX_PROBES, max_seconds: float = MAX_SECONDS,
+                 max_total_seconds: float = MAX_TOTAL_SECONDS):
         self.max_probes = max_probes
         self.max_seconds = max_seconds
+        self.max_total_seconds = max_total_seconds
+        self.spent = 0.0
         self.done: set = set()
+        self.skipped: list[str] = []
 
     def characterize(self, prop: str, surface, version: str, case, outcome, expected, probe: Callable,
                      status: str, intent: str | None = None) -> dict | None:
@@ -181,7 +189,15 @@ class Characterizer:
         if key in self.done:
             return None
         self.done.add(key)
+        if self.spent > self.max_total_seconds:
+            self.skipped.append(f"{surface.id}: {what}")
+            return None
+        try:
+            return self._characterize(prop, surface, version, case, outcome, expected, probe, status, intent)
+        finally:
+            self.spent += time.monotonic() - self._start
 
+    def _characterize(self, prop, surface, version, case, outcome, expected, probe, status, intent):
         def same(o) -> bool:
             if o is None or o.verdict != "divergence" or o.kind != outcome.kind:
                 return False
@@ -195,24 +211,33 @@ class Characterizer:
                     return False
             return behaviour.key(o.behaviour) == behaviour.key(outcome.behaviour)
 
-        start = time.monotonic()
+        start = self._start = time.monotonic()
         results: dict[str, dict] = {}
         probes = 0
 
-        def run(name: str, value, new_case) -> None:
+        def attempt(new_case, limit: int) -> bool | None:
+            """Whether `new_case` shows the behaviour; None when the budget is spent or the probe cannot run."""
             nonlocal probes, o_case
-            if probes >= self.max_probes or time.monotonic() - start > self.max_seconds:
-                return
+            if probes >= limit or time.monotonic() - start > self.max_seconds:
+                return None
             o_case = new_case
             try:
                 got = probe(new_case)
             except Exception:  # noqa: BLE001 - a probe the harness cannot make (e.g. unsupported) tells nothing
-                return
+                return None
             probes += 1
-            entry = results.setdefault(name, {"kept": [_current(name, case)], "lost": []})
-            entry["kept" if same(got) else "lost"].append(value)
+            return same(got)
 
         o_case = case
+        case = self._shrink(surface, case, intent, attempt)
+
+        def run(name: str, value, new_case) -> None:
+            kept = attempt(new_case, self.max_probes + MAX_SHRINK_PROBES)
+            if kept is None:
+                return
+            entry = results.setdefault(name, {"kept": [_current(name, case)], "lost": []})
+            entry["kept" if kept else "lost"].append(value)
+
         for name, value, conv in _conv_variants(case.conv):
             if surface.supports(conv, case.dtype) is not None:
                 continue
@@ -242,11 +267,44 @@ class Characterizer:
         predicate = " and ".join(f"({c})" if " and " in c else c for c in conditions) or "True"
         subject = f"entry {expected.id}" if expected is not None else f"this {outcome.kind} divergence"
         summary = (f"{subject} diverges when {' and '.join(conditions) or 'any probed parameter has any value'}"
-                   f"; independent of {', '.join(_grouped(independent)) or 'nothing probed'}"
-                   f" ({probes} probes around the case, {time.monotonic() - start:.1f} s)")
+                   f"; independent of {', '.join(_grouped(independent, list(results))) or 'nothing probed'}"
+                   f" ({probes} probes from the shrunk case {case.conv} {case.dtype}"
+                   f"{'; ' + ', '.join(f'{k}={v}' for k, v in case.params.items()) if case.params else ''}, "
+                   f"{time.monotonic() - start:.1f} s)")
         return {"summary": summary, "predicate": predicate, "parameters": parameters, "probes": probes,
                 "seconds": round(time.monotonic() - start, 2), "entry": expected.id if expected else None,
-                "behaviour_key": repr(behaviour.key(outcome.behaviour)), "status": status}
+                "behaviour_key": repr(behaviour.key(outcome.behaviour)), "status": status,
+                "shrunk": {"config": dataclasses.asdict(case.conv), "params": case.params, "dtype": case.dtype}}
+
+    @staticmethod
+    def _shrink(surface, case, intent, attempt):
+        """Lower each parameter (geometry, then the surface's draws) to the smallest value that keeps the behaviour,
+        one at a time, two passes at most, within MAX_SHRINK_PROBES."""
+        for _ in range(2):
+            changed = False
+            for name in _geometry_names(case.conv):
+                for value in _smaller_values(name, case.conv):
+                    conv = _with(case.conv, name, value)
+                    if conv is None or surface.supports(conv, case.dtype) is not None:
+                        continue
+                    try:
+                        params = _params_for(surface, case, conv, intent)
+                    except Exception:  # noqa: BLE001
+                        continue
+                    new = dataclasses.replace(case, conv=conv, params=params, poison=_poison_for(case, conv))
+                    if attempt(new, MAX_SHRINK_PROBES):
+                        case, changed = new, True
+                        break
+            for index, entry in enumerate(case.draws):
+                for alt in _simpler(entry):
+                    params, made = _replayed(surface, case, (index, alt))
+                    new = dataclasses.replace(case, params=params, draws=tuple(made))
+                    if params != case.params and attempt(new, MAX_SHRINK_PROBES):
+                        case, changed = new, True
+                        break
+            if not changed:
+                break
+        return case
 
 
 def _current(name: str, case) -> Any:
@@ -270,14 +328,59 @@ def _param_value(params: dict, name: str):
     return params.get(name)
 
 
-def _grouped(names: list[str]) -> list[str]:
-    """'stride[0]', 'stride[1]' -> 'stride' when every dimension of it is independent."""
+def _grouped(independent: list[str], probed: list[str]) -> list[str]:
+    """'stride[0]', 'stride[1]' -> 'stride' when every probed dimension of it is independent."""
     out: list[str] = []
-    for n in names:
+    for n in independent:
         base = n.split("[")[0]
-        if base not in out:
-            out.append(base if all(m.split("[")[0] != base or m in names for m in names) else n)
+        whole = all(m in independent for m in probed if m.split("[")[0] == base)
+        label = base if whole else n
+        if label not in out:
+            out.append(label)
     return out
+
+
+def _geometry_names(conv: Conv) -> list[str]:
+    return [f"{f}[{a}]" for f in ("kernel", "stride", "dilation", "in_size") for a in range(conv.rank)] + [
+        "batch", "c_out", "c_in", "bias"]
+
+
+def _smaller_values(name: str, conv: Conv) -> list:
+    """Smaller values of one geometry parameter, smallest first (channels stay multiples of the groups)."""
+    if name == "bias":
+        return [False] if conv.bias else []
+    if name in ("c_in", "c_out"):
+        return [c for c in range(conv.groups, getattr(conv, name), conv.groups)]
+    if name == "batch":
+        return list(range(1, conv.batch))
+    field_name, index = name[:-1].split("[")
+    current = getattr(conv, field_name)[int(index)]
+    lo = RANGES.get(field_name, (1, 0))[0]
+    return list(range(lo, current))
+
+
+def _with(conv: Conv, name: str, value):
+    try:
+        if "[" in name:
+            field_name, index = name[:-1].split("[")
+            values = list(getattr(conv, field_name))
+            values[int(index)] = value
+            return dataclasses.replace(conv, **{field_name: tuple(values)})
+        return dataclasses.replace(conv, **{name: value})
+    except ValueError:
+        return None
+
+
+def _simpler(entry) -> list:
+    """Simpler answers to the draw `entry` than the one logged, simplest first: an integer's low end, the halfway
+    point and the next lower value; the earlier choices; False for True."""
+    label, kind, spec, value = entry
+    if kind == "integer":
+        lo = spec[0]
+        return sorted({lo, lo + (value - lo) // 2, value - 1} - {value}) if value > lo else []
+    if kind == "choice":
+        return list(spec)[:list(spec).index(value)]
+    return [False] if value is True else []
 
 
 def _dtypes(prop: str, surface) -> list[str]:

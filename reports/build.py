@@ -21,6 +21,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from conformance import accounting, characterize
 from conformance import expectations as exp_mod
 from conformance import errors_view
 from conformance import matrix as align
@@ -136,6 +137,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
     for card in card_list:
         by_status[card.status] += 1
     gone = xpassed(records, expectations) if records else []
+    entries, merits = _entries(records, expectations)
     css = (TEMPLATES / "style.css").read_text()
     js = (TEMPLATES / "copy.js").read_text()
     return {
@@ -149,13 +151,45 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "matrix": table, "totals": table.totals(), "outcome_words": OUTCOME_WORDS,
         "heat": heat, "cards": card_list, "by_status": dict(by_status), "errors": _errors_table(records),
         "crash_cards": sum(1 for c in card_list if c.signature.kind == "crash"),
-        "xpassed": gone, "diff": page_diff, "expectations": len(expectations),
+        "xpassed": gone, "diff": page_diff, "expectations": len(expectations), "entries": entries,
+        "merits": merits, "merits_target": accounting.MERITS_TARGET, "wide_precision": accounting.WIDE_PRECISION,
+        "wide_min": accounting.WIDE_MIN,
         "channels": chans, "channel_pairs": pairs, "history": history_data, "history_notes": hist_notes,
         "history_new": set(history_new or []),
         "history_changes": history_mod.release_changes(history_data) if history_data else [],
         "css": Markup(css), "js": Markup(js), "csp": f"default-src 'none'; style-src '{_sha256(css)}'; "
                                                      f"script-src '{_sha256(js)}'; img-src data:",
     }
+
+
+def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[dict]]:
+    """The entry accounting (conformance.accounting) as rows for the page, and the share of each surface's cases
+    judged on their merits."""
+    rows = []
+    for c in accounting.account(records, expectations):
+        verdict = ("wide" if c.wide else "gone" if c.gone else "not covered" if not c.covered else
+                   "few cases" if c.covered < accounting.WIDE_MIN and (c.precision or 0) < accounting.WIDE_PRECISION
+                   else "exact")
+        characterized = []
+        for rec, ch in c.characterizations[:3]:
+            v = characterize.validate(ch.get("predicate", "True"), records, rec.get("surface"),
+                                      lambda r, e=c.entry.id: (r.get("entries") or {}).get(e) == "as-stated")
+            characterized.append({"surface": rec.get("surface"), "summary": ch.get("summary", ""),
+                                  "predicate": ch.get("predicate", ""),
+                                  "validation": accounting.validation_text(v)})
+        rows.append({"id": c.entry.id, "kind": c.entry.kind, "surfaces": sorted(map(str, c.surfaces)),
+                     "covered": c.covered, "as_stated": c.as_stated, "conforming": c.conforming,
+                     "otherwise": c.otherwise,
+                     "precision": "-" if c.precision is None else f"{c.precision:.2f}", "verdict": verdict,
+                     "stated": c.entry.behaviour.text() if c.entry.behaviour else "",
+                     "nondeterministic": (f"nondeterministic, measured rate {c.entry.nondeterministic.rate:.2g} "
+                                          f"({c.entry.nondeterministic.measured})" if c.entry.nondeterministic
+                                          else ""),
+                     "separating": accounting.separating(c.records, c.entry.id) if c.wide else [],
+                     "characterized": characterized})
+    merits = [{"surface": s, "judged": ok, "cases": n, "share": ok / n if n else 1.0}
+              for s, (ok, n) in sorted(accounting.merits(records).items())]
+    return rows, merits
 
 
 def _errors_table(records: list[dict]) -> dict:

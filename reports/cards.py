@@ -13,6 +13,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from conformance import behaviour as behaviour_mod
 from conformance.expectations import Expectation
 from conformance.spec import Conv
 
@@ -38,6 +39,19 @@ class Card:
     diff_note: str = ""
     crop_shifts: list[str] = field(default_factory=list)
     first_of_signature: bool = False     # the card that carries the signature's anchor (diff links to it)
+    characterization: dict | None = None  # conformance.characterize's result for a record of this card, if any
+
+    @property
+    def behaviour_text(self) -> str:
+        """What the minimal case did, as its record's behaviour says (conformance.behaviour); '' without one."""
+        b = self.minimal.get("behaviour")
+        return behaviour_mod.describe(b) if isinstance(b, dict) else ""
+
+    @property
+    def stated_text(self) -> str:
+        """What the covering entry states (its behaviour table), for an expected divergence."""
+        e = self.expectation
+        return e.behaviour.text() if e is not None and e.behaviour is not None else ""
 
     @property
     def anchor(self) -> str:
@@ -81,7 +95,10 @@ class Card:
             if a.get("found_crop") is not None:
                 text += f"; the values match the reference at crop={_dims(a['found_crop'])}"
             return text
-        return "no result (the process making the call died)"
+        if self.signature.kind == "crash":
+            return "no result (the process making the call died)"
+        # a divergence whose result the record does not keep (nonfinite, gradients, two modes): its own words
+        return self.behaviour_text or first_line(self.detail, 300) or "not recorded"
 
     @property
     def err_text(self) -> str:
@@ -165,12 +182,14 @@ def build(records: list[dict], expectations: list[Expectation] | None = None) ->
         props = Counter(r["property"] for r in recs)
         order = [p for p in PROPERTY_ORDER if p in props] + sorted(set(props) - set(PROPERTY_ORDER))
         shifts = Counter(s for s in map(_shift, recs) if s)
+        characterized = next((r["characterization"] for r in recs if isinstance(r.get("characterization"), dict)),
+                             None)
         cards.append(Card(
             signature=sig, framework=framework, version=version, status=status, records=len(recs),
             properties=[(p, props[p]) for p in order], devices=sorted({str(r.get("device")) for r in recs}),
             dtypes=sorted({str(r.get("dtype")) for r in recs}), minimal=minimal,
             expectation=by_id.get(sig.cls) if sig.covered else None, diagrams=windows.diagrams(minimal),
-            crop_shifts=[f"{s} x{n}" for s, n in shifts.most_common(6)]))
+            crop_shifts=[f"{s} x{n}" for s, n in shifts.most_common(6)], characterization=characterized))
     cards.sort(key=lambda c: (-STATUS_RANK.get(c.status, 0), c.signature.surface, c.signature.kind,
                               c.signature.cls, c.version))
     seen: set[Signature] = set()
