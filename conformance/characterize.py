@@ -64,7 +64,7 @@ class ReplayDrawer:
 
     def integer(self, lo: int, hi: int, label: str) -> int:
         j, entry, overridden = self._next(label)
-        if entry is None:
+        if entry is None or (overridden and (not isinstance(entry, int) or isinstance(entry, bool))):
             value = lo
         elif overridden:
             value = min(max(entry, lo), hi)
@@ -204,7 +204,7 @@ class Characterizer:
             if expected is not None:
                 ns = expectations.case_namespace(o_case.conv, o_case.params, o_case.dtype, o_case.device,
                                                  surface.framework, version, o.documented.window, o_case.poison,
-                                                 o_case.mode, prop)
+                                                 o_case.mode, prop, o_case.seed)
                 try:
                     return expected.matches(ns) and expected.states(o.behaviour, ns)[0]
                 except expectations.ExpectationsError:
@@ -215,9 +215,14 @@ class Characterizer:
         results: dict[str, dict] = {}
         probes = 0
 
+        refused = outcome.documented.refused
+        outside = 0
+
         def attempt(new_case, limit: int) -> bool | None:
-            """Whether `new_case` shows the behaviour; None when the budget is spent or the probe cannot run."""
-            nonlocal probes, o_case
+            """Whether `new_case` shows the behaviour; None when the budget is spent, the probe cannot run, or the
+            docs judge it the other way (a refusal where the case was accepted, or back): that is the docs'
+            boundary, already stated by the documented semantics, not the divergence's."""
+            nonlocal probes, o_case, outside
             if probes >= limit or time.monotonic() - start > self.max_seconds:
                 return None
             o_case = new_case
@@ -226,6 +231,9 @@ class Characterizer:
             except Exception:  # noqa: BLE001 - a probe the harness cannot make (e.g. unsupported) tells nothing
                 return None
             probes += 1
+            if got is None or got.documented.refused != refused:   # None: the property checks nothing there
+                outside += 1
+                return None
             return same(got)
 
         o_case = case
@@ -268,7 +276,8 @@ class Characterizer:
         subject = f"entry {expected.id}" if expected is not None else f"this {outcome.kind} divergence"
         summary = (f"{subject} diverges when {' and '.join(conditions) or 'any probed parameter has any value'}"
                    f"; independent of {', '.join(_grouped(independent, list(results))) or 'nothing probed'}"
-                   f" ({probes} probes from the shrunk case {case.conv} {case.dtype}"
+                   f" ({probes} probes, {outside} of them across the documented refusal boundary, from the shrunk "
+                   f"case {case.conv} {case.dtype}"
                    f"{'; ' + ', '.join(f'{k}={v}' for k, v in case.params.items()) if case.params else ''}, "
                    f"{time.monotonic() - start:.1f} s)")
         return {"summary": summary, "predicate": predicate, "parameters": parameters, "probes": probes,
@@ -288,20 +297,24 @@ class Characterizer:
                     if conv is None or surface.supports(conv, case.dtype) is not None:
                         continue
                     try:
-                        params = _params_for(surface, case, conv, intent)
+                        params, draws = _params_and_draws(surface, case, conv, intent)
                     except Exception:  # noqa: BLE001
                         continue
-                    new = dataclasses.replace(case, conv=conv, params=params, poison=_poison_for(case, conv))
+                    new = dataclasses.replace(case, conv=conv, params=params, poison=_poison_for(case, conv),
+                                              draws=draws or case.draws)
                     if attempt(new, MAX_SHRINK_PROBES):
                         case, changed = new, True
                         break
-            for index, entry in enumerate(case.draws):
-                for alt in _simpler(entry):
+            index = 0
+            while index < len(case.draws):          # the log changes when a simpler answer is adopted: re-read it
+                adopted = False
+                for alt in _simpler(case.draws[index]):
                     params, made = _replayed(surface, case, (index, alt))
                     new = dataclasses.replace(case, params=params, draws=tuple(made))
                     if params != case.params and attempt(new, MAX_SHRINK_PROBES):
-                        case, changed = new, True
+                        case, changed, adopted = new, True, True
                         break
+                index += 0 if adopted and index < len(case.draws) and _simpler(case.draws[index]) else 1
             if not changed:
                 break
         return case
@@ -391,11 +404,16 @@ def _dtypes(prop: str, surface) -> list[str]:
 def _params_for(surface, case, conv, intent: str | None):
     """The case's parameters for another geometry: its draws replayed, its portable intent re-spelled, or as they
     were."""
+    return _params_and_draws(surface, case, conv, intent)[0]
+
+
+def _params_and_draws(surface, case, conv, intent: str | None):
     if case.draws:
-        return surface.draw_params(ReplayDrawer(case.draws), conv)
+        drawer = ReplayDrawer(case.draws)
+        return surface.draw_params(drawer, conv), tuple(drawer.made)
     if intent:
-        return surface.spell(intent, conv)
-    return case.params
+        return surface.spell(intent, conv), ()
+    return case.params, ()
 
 
 def _replayed(surface, case, override):
@@ -428,9 +446,10 @@ def namespace_of(record: dict) -> dict | None:
         window = Window(exp["crop"], exp["length"])
     poison = tuple(tuple(p) for p in (record["config"].get("poison") or ()))
     params = record.get("params") if isinstance(record.get("params"), dict) else {}
+    seed = record.get("seed") if isinstance(record.get("seed"), int) else None
     return expectations.case_namespace(conv, params, record.get("dtype", ""), record.get("device", ""),
                                        record.get("framework", ""), record.get("version", ""), window, poison,
-                                       record.get("mode", "eager"), record.get("property", ""))
+                                       record.get("mode", "eager"), record.get("property", ""), seed)
 
 
 def _holds(predicate: str, ns: dict) -> bool:

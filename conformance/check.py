@@ -117,10 +117,18 @@ _TF_NODE = re.compile(r"\{\{function_node [^}]*\}\}\s*")
 _WRAPPER_LINES = ("Exception encountered when calling", "Arguments received by", "•")
 
 
+_INNER_ERROR = re.compile(r"^\s*[A-Za-z_][\w.]*(?:Error|Exception): (.+)$", re.M)
+
+
 def informative_line(message: str) -> str:
     """The first informative line of a framework's exception message. Drops what frameworks wrap around it: ANSI
-    colours, TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame."""
+    colours, TensorFlow's "{{function_node ...}}" prefix, Keras's "Exception encountered when calling ..." frame, and
+    tf.function's "in user code: File ..." traceback (the inner exception's own line is the message)."""
     text = _TF_NODE.sub("", _ANSI.sub("", message))
+    if text.lstrip().startswith("in user code:"):
+        inner = _INNER_ERROR.findall(text)
+        if inner:
+            return inner[-1].strip()
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     informative = [ln for ln in lines if not ln.startswith(_WRAPPER_LINES)]
     return (informative or lines or [""])[0]

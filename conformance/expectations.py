@@ -14,7 +14,15 @@ The predicate is a restricted expression (conformance.expr) over these names:
     mode                                     (the execution mode: 'eager', or one of the surface's modes)
     property                                 (the property judging the case: shapes, values, gradients, ...)
     poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
-    any all min max len zip abs sum range tuple sorted set   (the only callables)
+    any all min max len zip abs sum range tuple sorted set   (the only callables, and:)
+    differs('<model>')                       (the named wrong computation of conformance.models gives another
+                                             result than the reference on this case's own inputs: another IEEE
+                                             class somewhere, or a value beyond the bound; False where the model
+                                             does not apply. So an entry that states a model covers exactly the
+                                             cases where that model predicts a divergence.)
+
+Named conditions: a top-level [conditions] table (name = "expression") defines conditions several predicates share
+(which calls reach TensorFlow's Eigen CPU kernels, say); a predicate uses them by name, evaluated on the same case.
 
 An entry whose behaviour is nondeterministic (a heap corruption that kills a later call, not the one at fault) says
 so in a `nondeterministic` table with its measured `rate` (the share of the cases its predicate covers that diverge
@@ -70,6 +78,8 @@ class Expectation:
     first_seen: str = ""
     behaviour: behaviour.Statement | None = None
     nondeterministic: Nondeterministic | None = None
+    # the file's named conditions ([conditions]: name -> expression) this entry's predicate may use, as items
+    conditions: tuple = ()
 
     def applies_to(self, surface_id: str) -> bool:
         """`surface` is a glob on surface ids, or several joined by '|'."""
@@ -77,7 +87,8 @@ class Expectation:
 
     def matches(self, namespace: dict[str, Any]) -> bool:
         try:
-            # one globals dict (no locals), so comprehensions inside the predicate see every name
+            if self.conditions:
+                namespace = with_conditions(self.when, namespace, dict(self.conditions))
             return bool(expr.evaluate(self.when, namespace))
         except NameError as exc:
             # the surface glob matched but the predicate names something the case does not have: a typo or
@@ -97,6 +108,21 @@ class Expectation:
             return self.behaviour.holds(observed, namespace)
         except behaviour.StatementError as exc:
             raise ExpectationsError(f"entry {self.id!r}: behaviour {exc}") from None
+
+
+def with_conditions(text: str, namespace: dict[str, Any], conditions: dict[str, str]) -> dict[str, Any]:
+    """`namespace` plus the value of every named condition `text` uses (and those they use), evaluated on it."""
+    out = dict(namespace)
+    pending = [n for n in expr.names(text) if n in conditions and n not in out]
+    while pending:
+        name = pending[-1]
+        needs = [n for n in expr.names(conditions[name]) if n in conditions and n not in out and n not in pending]
+        if needs:
+            pending += needs
+            continue
+        pending.pop()
+        out[name] = bool(expr.evaluate(conditions[name], out))
+    return out
 
 
 def matching(entries: list[Expectation], surface_id: str, namespace: dict[str, Any], kind: str | None = None,
@@ -130,9 +156,11 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExpectationsError(f"{source}: not valid TOML: {exc}") from None
-    unknown_top = set(data) - {"divergence"}
+    unknown_top = set(data) - {"divergence", "conditions"}
     if unknown_top:
-        raise ExpectationsError(f"{source}: unknown top-level key(s) {sorted(unknown_top)}; expected [[divergence]]")
+        raise ExpectationsError(f"{source}: unknown top-level key(s) {sorted(unknown_top)}; expected [[divergence]] "
+                                "and [conditions]")
+    conditions = _conditions(data.get("conditions", {}), source)
     out, seen = [], set()
     for n, raw in enumerate(data.get("divergence", []), 1):
         where = f"{source}: divergence #{n} ({raw.get('id', 'no id')})"
@@ -157,7 +185,38 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
             raise ExpectationsError(str(exc)) from None
         if "nondeterministic" in raw:
             raw["nondeterministic"] = _nondeterministic(raw["nondeterministic"], where)
-        out.append(Expectation(**raw))
+        used = expr.names(raw["when"]) & set(conditions)
+        out.append(Expectation(**raw, conditions=tuple(sorted(conditions.items())) if used else ()))
+    return out
+
+
+def _conditions(raw, source: str) -> dict[str, str]:
+    """The file's [conditions] table: name -> expression, shared by the entries' predicates (validated; a name may
+    not shadow a case name, and the conditions may not refer to each other in a cycle)."""
+    if not isinstance(raw, dict):
+        raise ExpectationsError(f"{source}: [conditions] must be a table of name = \"expression\"")
+    out = {}
+    for name, text in raw.items():
+        where = f"{source}: condition {name!r}"
+        if not isinstance(text, str):
+            raise ExpectationsError(f"{where}: must be an expression (a string)")
+        if name in CASE_NAMES or name in FUNCTIONS or not name.isidentifier():
+            raise ExpectationsError(f"{where}: not a usable name (it is a case name, a function or not an identifier)")
+        text = " ".join(line.strip() for line in text.strip().splitlines())
+        try:
+            expr.check(text)
+        except expr.ExpressionError as exc:
+            raise ExpectationsError(f"{where}: {exc}") from None
+        out[name] = text
+    for name in out:                                  # no cycles: each condition's closure must not reach itself
+        seen, stack = set(), [n for n in expr.names(out[name]) if n in out]
+        while stack:
+            n = stack.pop()
+            if n == name:
+                raise ExpectationsError(f"{source}: condition {name!r} refers to itself")
+            if n not in seen:
+                seen.add(n)
+                stack += [m for m in expr.names(out[n]) if m in out]
     return out
 
 
@@ -180,7 +239,7 @@ def load(path: str | Path) -> list[Expectation]:
 
 def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
                    version: str = "", window=None, poison: tuple = (), mode: str = "eager",
-                   prop: str = "") -> dict[str, Any]:
+                   prop: str = "", seed: int | None = None) -> dict[str, Any]:
     """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
     ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
@@ -189,4 +248,28 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length,
               poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop)
+    if seed is not None:
+        ns["differs"] = _differs(conv, window, dtype, seed, poison)
     return ns
+
+
+def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
+    """differs(name) for one case (module doc), computed once per model name."""
+    cache: dict[str, bool] = {}
+
+    def differs(name: str) -> bool:
+        if name not in cache:
+            from . import models
+            from .check import make_inputs
+            from .spec import Problem
+            if name not in models.MODELS:
+                raise ValueError(f"differs({name!r}): no such model; known: {', '.join(models.MODELS)}")
+            cache[name] = window is not None and models.differs_from_reference(
+                name, *make_inputs(conv, dtype, seed, _floats(poison)), Problem(conv, window, dtype))
+        return cache[name]
+    return differs
+
+
+def _floats(poison: tuple) -> tuple:
+    """The poison entries with their values as numbers (a namespace holds them as text)."""
+    return tuple((name, index, float(value)) for name, index, value in poison)

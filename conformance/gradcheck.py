@@ -32,7 +32,7 @@ import numpy as np
 
 from . import behaviour, gradients
 from .bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF, error_ratio
-from .check import Case, Outcome, accumulation, make_inputs, raised_behaviour
+from .check import Case, Outcome, accumulation, informative_line, make_inputs, raised_behaviour
 from .compare import Comparison
 from .isolate import Isolated, Worker
 from .reproducer import reproducer
@@ -152,29 +152,28 @@ def _check_lines(surface: Surface, case: Case, problem: Problem) -> list[str]:
 
 
 # -- running -------------------------------------------------------------------------------------------------
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_WRAPPERS = ("Exception encountered when calling", "Arguments received by", "•", "{{function_node")
-
-
 def _error_text(type_name: str, message: str) -> str:
-    """'ExceptionClass: the first informative line' (framework wrappers and colours dropped)."""
-    lines = [ln.strip() for ln in _ANSI.sub("", message).splitlines() if ln.strip()]
-    informative = [ln for ln in lines if not ln.startswith(_WRAPPERS)]
-    return f"{type_name}: {(informative or lines or [''])[0]}"[:500]
+    """'ExceptionClass: the first informative line' (framework wrappers and colours dropped: check.informative_line)."""
+    return f"{type_name}: {informative_line(message)}"[:500]
 
 
 _worker: Worker | None = None
 
 
-def _run_isolated(source: str) -> Isolated:
+def _run_isolated(source: str, fresh: bool = False) -> Isolated:
     """Run a gradient script in a worker process of its own, not the shared one (conformance.isolate.default_worker):
     a call that corrupts the heap without dying at once (tf-onednn-backprop-filter-heap-corruption) then takes down
-    only later gradient cases, never an unrelated property's."""
+    only later gradient cases, never an unrelated property's. `fresh`: the process is closed after this script, so
+    a corrupted heap dies with the case that corrupted it (the cases an expected crash entry flags run so)."""
     global _worker
     if _worker is None:
         _worker = Worker()
         atexit.register(_worker.close)
-    return _worker.run(source)
+    try:
+        return _worker.run(source)
+    finally:
+        if fresh:
+            _worker.close()
 
 
 def _unpack(flat: np.ndarray):
@@ -194,9 +193,10 @@ def _unpack(flat: np.ndarray):
     return tuple(out)
 
 
-def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: bool = False
+def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: bool | str = False
                       ) -> GradientOutcome | None:
-    """Run and classify the gradients of one case (see the module doc); None when the docs refuse the call."""
+    """Run and classify the gradients of one case (see the module doc); None when the docs refuse the call.
+    `isolate`: True runs it in the gradient worker process, "fresh" in a worker process of its own (closed after)."""
     if os.environ.get("CONFORMANCE_TRACE"):
         # flushed before the call: when a framework kills the process, this line names the case
         sys.stderr.write(f"conformance: gradients of {surface.id}: {case.describe()}\n")
@@ -227,7 +227,7 @@ def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: 
 
     call_s = None
     if isolate:
-        got = _run_isolated(script(surface, case, version, pack=True))
+        got = _run_isolated(script(surface, case, version, pack=True), fresh=isolate == "fresh")
         if got.crash:
             return outcome("divergence", "crash", error=got.crash, observed=f"process {got.crash}",
                            detail=f"the process computing the gradients died ({got.crash}); last lines of its "

@@ -84,7 +84,7 @@ class Judge:
     @staticmethod
     def _namespace(prop: str, surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
-                                  documented.window, case.poison, case.mode, prop)
+                                  documented.window, case.poison, case.mode, prop, case.seed)
 
     def relevant(self, prop: str, surface: Surface, version: str, case: Case, documented=None) -> list:
         """The entries whose surface glob and predicate cover the case and whose kind `prop` asserts."""

@@ -126,3 +126,21 @@ def matching_classes(y, x, w, b, problem: Problem) -> tuple[str, ...]:
         if predicted is not None and predicted.shape == y.shape and np.array_equal(classes(predicted), classes(y)):
             out.append(name)
     return tuple(out)
+
+
+def differs_from_reference(name: str, x, w, b, problem: Problem) -> bool:
+    """Whether the model `name` predicts another result than the reference: another IEEE class in some element, or a
+    finite value beyond the per-element bound. False where the model does not apply (it predicts nothing)."""
+    from .nonfinite import classes
+    with np.errstate(invalid="ignore", over="ignore"):
+        predicted = MODELS[name](x, w, b, problem)
+        if predicted is None:
+            return False
+        ref = reference.conv_transpose(x, w, b, problem)
+    if not np.array_equal(classes(predicted), classes(ref)):
+        return True
+    finite = np.isfinite(ref)
+    if not finite.any():
+        return False
+    bound = bounds.error_bound(np.nan_to_num(x), np.nan_to_num(w), None if b is None else np.nan_to_num(b), problem)
+    return bool(np.any(np.abs(predicted[finite] - ref[finite]) > bound[finite]))
