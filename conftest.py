@@ -277,6 +277,12 @@ def pytest_terminal_summary(terminalreporter, config):
     text = summarize(records.read(path), config._conformance["expectations"])
     terminalreporter.write_sep("=", "conformance")
     terminalreporter.write_line(text)
+    characterizer = config._conformance["judge"].characterizer
+    if characterizer is not None and characterizer.skipped:
+        terminalreporter.write_line(
+            f"characterization skipped for {len(characterizer.skipped)} divergence(s) after "
+            f"{characterizer.spent:.0f} s of probes (conformance.characterize.MAX_TOTAL_SECONDS): "
+            + "; ".join(characterizer.skipped[:5]) + (" ..." if len(characterizer.skipped) > 5 else ""))
     terminalreporter.write_line(f"records: {path}")
 
 

@@ -8,7 +8,8 @@ that asserts its kind; conformance.judge):
   otherwise    cases that diverged in another way (new, or stated by another entry)
   precision    as stated / covered. Below WIDE_PRECISION over at least WIDE_MIN cases, the entry is flagged *wide*:
                its predicate covers cases where nothing it states happens, so a new bug there of the same kind would be
-               measured against a statement nobody checked. A nondeterministic entry is judged against its stated rate.
+               measured against a statement nobody checked. An entry stated partial (nondeterministic or undetermined)
+               is judged against its stated rate.
 For a wide entry, `separating` lists the case features whose values split its diverging cases from its conforming
 ones (what to add to the predicate).
 
@@ -48,7 +49,7 @@ class EntryCount:
     def wide(self) -> bool:
         if self.covered < WIDE_MIN or self.precision is None:
             return False
-        nd = self.entry.nondeterministic
+        nd = self.entry.partial
         if nd is not None:
             return self.precision < nd.rate / 2     # well below the measured rate: the predicate grew or it changed
         return self.precision < WIDE_PRECISION
@@ -169,11 +170,11 @@ def table(counts: list[EntryCount], records: list[dict], detail: bool = True) ->
     """The entries table (and, with `detail`, what separates each wide entry, and each entry's characterization)."""
     lines = [f"{'entry':58} {'covered':>7} {'stated':>7} {'conform':>7} {'other':>6} {'prec':>5}  verdict"]
     for c in counts:
-        nd = c.entry.nondeterministic
+        nd = c.entry.partial
         verdict = ("WIDE" if c.wide else "gone (XPASS)" if c.gone else "not covered" if not c.covered
                    else "few cases" if c.covered < WIDE_MIN and (c.precision or 0) < WIDE_PRECISION else "exact")
         if nd is not None:
-            verdict += f" (nondeterministic, stated rate {nd.rate:.2g})"
+            verdict += f" ({nd.cause}, stated rate {nd.rate:.2g})"
         lines.append(f"{c.entry.id:58} {c.covered:7} {c.as_stated:7} {c.conforming:7} {c.otherwise:6} "
                      f"{_pct(c.precision):>5}  {verdict}")
     if detail:

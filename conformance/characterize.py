@@ -38,8 +38,8 @@ RANGES = {"kernel": (1, 5), "stride": (1, 4), "dilation": (1, 3)}
 MAX_IN_SIZE = {1: 9, 2: 6, 3: 4}
 MAX_PROBES = 60
 MAX_SHRINK_PROBES = 30
-MAX_SECONDS = 20.0          # per characterization
-MAX_TOTAL_SECONDS = 150.0   # per process: later characterizations are skipped (and say so in the summary)
+MAX_SECONDS = 15.0          # per characterization
+MAX_TOTAL_SECONDS = 90.0    # per process: later characterizations are skipped (and say so in the summary)
 
 
 class ReplayDrawer:

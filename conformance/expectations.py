@@ -14,7 +14,7 @@ The predicate is a restricted expression (conformance.expr) over these names:
     mode                                     (the execution mode: 'eager', or one of the surface's modes)
     property                                 (the property judging the case: shapes, values, gradients, ...)
     poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
-    any all min max len zip abs sum range tuple sorted set   (the only callables, and:)
+    any all min max len zip abs sum prod range tuple sorted set   (the only callables, and:)
     differs('<model>')                       (the named wrong computation of conformance.models gives another
                                              result than the reference on this case's own inputs: another IEEE
                                              class somewhere, or a value beyond the bound; False where the model
@@ -24,9 +24,11 @@ The predicate is a restricted expression (conformance.expr) over these names:
 Named conditions: a top-level [conditions] table (name = "expression") defines conditions several predicates share
 (which calls reach TensorFlow's Eigen CPU kernels, say); a predicate uses them by name, evaluated on the same case.
 
-An entry whose behaviour is nondeterministic (a heap corruption that kills a later call, not the one at fault) says
-so in a `nondeterministic` table with its measured `rate` (the share of the cases its predicate covers that diverge
-as stated) and where it was `measured`; its precision is then judged against that rate.
+An entry whose behaviour does not happen on every case its predicate covers says so, with its measured `rate` (the
+share of the covered cases that diverge as stated) and where it was `measured`: in a `nondeterministic` table when the
+same case may or may not diverge (a heap corruption that kills a later call, a read of uninitialised memory), in an
+`undetermined` table when each case always does the same but what decides it is not pinned down (a library's choice
+of kernel that the case's parameters do not show). Its precision is then judged against that rate.
 
 A malformed file (bad TOML, unknown field, unparseable or disallowed predicate or statement, a bad regular
 expression) raises ExpectationsError naming the entry, so the run stops with one clear line instead of silently
@@ -47,7 +49,7 @@ from .spec import Conv
 KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
          "nonfinite", "gradient", "adjoint")
 STRING_FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
-FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic"}
+FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined"}
 REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
               "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
@@ -60,11 +62,13 @@ class ExpectationsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Nondeterministic:
-    """A behaviour that does not happen on every case its predicate covers: the measured share that diverge."""
+class Partial:
+    """A behaviour that does not happen on every covered case: the measured share that diverge, where it was measured,
+    and why not every case: 'nondeterministic' (the same case varies) or 'undetermined' (what decides it is unknown)."""
 
     rate: float
     measured: str
+    cause: str = "nondeterministic"
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Expectation:
     link: str = ""
     first_seen: str = ""
     behaviour: behaviour.Statement | None = None
-    nondeterministic: Nondeterministic | None = None
+    partial: Partial | None = None
     # the file's named conditions ([conditions]: name -> expression) this entry's predicate may use, as items
     conditions: tuple = ()
 
@@ -183,8 +187,11 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
             raw["behaviour"] = behaviour.parse(raw["kind"], raw["behaviour"], where)
         except behaviour.StatementError as exc:
             raise ExpectationsError(str(exc)) from None
-        if "nondeterministic" in raw:
-            raw["nondeterministic"] = _nondeterministic(raw["nondeterministic"], where)
+        causes = [c for c in ("nondeterministic", "undetermined") if c in raw]
+        if len(causes) > 1:
+            raise ExpectationsError(f"{where}: `nondeterministic` and `undetermined` exclude each other")
+        if causes:
+            raw["partial"] = _partial(raw.pop(causes[0]), where, causes[0])
         used = expr.names(raw["when"]) & set(conditions)
         out.append(Expectation(**raw, conditions=tuple(sorted(conditions.items())) if used else ()))
     return out
@@ -220,12 +227,12 @@ def _conditions(raw, source: str) -> dict[str, str]:
     return out
 
 
-def _nondeterministic(raw, where: str) -> Nondeterministic:
+def _partial(raw, where: str, cause: str) -> Partial:
     if not (isinstance(raw, dict) and set(raw) == {"rate", "measured"} and isinstance(raw["rate"], (int, float))
             and 0 < raw["rate"] <= 1 and isinstance(raw["measured"], str) and raw["measured"]):
-        raise ExpectationsError(f"{where}: `nondeterministic` must be a table {{rate = <0..1, the measured share of "
+        raise ExpectationsError(f"{where}: `{cause}` must be a table {{rate = <0..1, the measured share of "
                                 f"covered cases that diverge as stated>, measured = \"<where and when>\"}}")
-    return Nondeterministic(float(raw["rate"]), raw["measured"])
+    return Partial(float(raw["rate"]), raw["measured"], cause)
 
 
 def load(path: str | Path) -> list[Expectation]:

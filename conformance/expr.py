@@ -10,6 +10,7 @@ compiled once (`compiled`). Evaluation sees the given names and FUNCTIONS, nothi
 from __future__ import annotations
 
 import ast
+import math
 from typing import Any
 
 def _no_case(*args):
@@ -18,7 +19,7 @@ def _no_case(*args):
 
 
 FUNCTIONS = {"any": any, "all": all, "min": min, "max": max, "len": len, "zip": zip, "abs": abs, "sum": sum,
-             "range": range, "tuple": tuple, "sorted": sorted, "set": set,
+             "range": range, "tuple": tuple, "sorted": sorted, "set": set, "prod": math.prod,
              # differs('<model>'): the named wrong computation (conformance.models) gives another result than the
              # reference on this case's inputs; bound per case by expectations.case_namespace
              "differs": _no_case}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -28,6 +29,10 @@ from pathlib import Path
 import numpy as np
 
 TIMEOUT_S = 300.0
+# stderr lines that say why a process died, kept even when they scrolled out of the tail: a failed C++ CHECK (absl,
+# glog: "F1203 ... file.cc:586] Check failed: ..."), glibc's heap-corruption messages, a C++ terminate
+KEY_LINES = re.compile(r"Check failed|\] Check|corrupted|free\(\)|double free|malloc\(\)|munmap_chunk|"
+                       r"terminate called|Fatal Python error|Segmentation fault|Aborted")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -70,10 +75,15 @@ class Worker:
         self.spawned += 1
 
     def _tail(self, since: int, lines: int = 12) -> str:
+        """What the child wrote to stderr since `since`: the lines that say why a process died (a failed CHECK, glibc's
+        heap messages, the fatal signal; KEY_LINES), then the last `lines` lines (faulthandler's traceback)."""
         self._stderr.seek(since)
         text = self._stderr.read().decode(errors="replace")
         self._stderr.seek(0, os.SEEK_END)
-        return "\n".join(text.strip().splitlines()[-lines:])
+        all_lines = text.strip().splitlines()
+        tail = all_lines[-lines:]
+        key = [ln for ln in all_lines[:-lines] if KEY_LINES.search(ln)][:6]
+        return "\n".join(key + (["..."] if key else []) + tail)
 
     def _reply(self, deadline: float) -> str | None:
         """The child's next line, '' at end of file (it died), None when the deadline passed."""

@@ -75,6 +75,25 @@ def zero_stuffed_correlation(x, w, b, problem: Problem, dense_kernel: bool = Fal
     return y
 
 
+def groups_densified(x, w, b, problem: Problem):
+    """A grouped convolution computed as an ungrouped one with a block-diagonal kernel whose off-group blocks are
+    exact zeros, every product taken (IEEE): finite inputs give the reference's values, but a NaN or Inf input
+    element meets the other groups' zero weights (0 * Inf = NaN) and spreads NaN into their output channels over its
+    footprint. Defined for groups > 1."""
+    conv = problem.conv
+    if conv.groups == 1:
+        return None
+    w64 = np.asarray(w, np.float64)
+    cg, mg = conv.c_in // conv.groups, conv.c_out // conv.groups
+    dense = np.zeros((conv.c_in, conv.c_out, *conv.kernel))
+    for g in range(conv.groups):
+        dense[g * cg:(g + 1) * cg, g * mg:(g + 1) * mg] = w64[g * cg:(g + 1) * cg]
+    ungrouped = Problem(type(conv)(conv.in_size, conv.kernel, conv.stride, conv.dilation, conv.batch, conv.c_in,
+                                   conv.c_out, 1, conv.bias), problem.window, problem.dtype)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return reference.conv_transpose(x, dense, b, ungrouped)
+
+
 def _dense_kernel(x, w, b, problem: Problem):
     conv = problem.conv
     w64 = np.asarray(w, np.float64)
@@ -95,6 +114,7 @@ MODELS: dict[str, Callable] = {
     "bias-on-last-spatial-axis": bias_on_last_spatial_axis,
     "zero-stuffed-correlation": zero_stuffed_correlation,
     "zero-stuffed-correlation-dense-kernel": zero_stuffed_correlation_dense_kernel,
+    "groups-densified": groups_densified,
 }
 
 

@@ -182,9 +182,8 @@ def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[
                      "otherwise": c.otherwise,
                      "precision": "-" if c.precision is None else f"{c.precision:.2f}", "verdict": verdict,
                      "stated": c.entry.behaviour.text() if c.entry.behaviour else "",
-                     "nondeterministic": (f"nondeterministic, measured rate {c.entry.nondeterministic.rate:.2g} "
-                                          f"({c.entry.nondeterministic.measured})" if c.entry.nondeterministic
-                                          else ""),
+                     "partial": (f"{c.entry.partial.cause}, measured rate {c.entry.partial.rate:.2g} "
+                                 f"({c.entry.partial.measured})" if c.entry.partial else ""),
                      "separating": accounting.separating(c.records, c.entry.id) if c.wide else [],
                      "characterized": characterized})
     merits = [{"surface": s, "judged": ok, "cases": n, "share": ok / n if n else 1.0}

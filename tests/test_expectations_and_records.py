@@ -130,3 +130,49 @@ def test_overlapping_entries_of_one_kind_are_both_seen_not_xpass():
             {"status": "pass", "verdict": "pass", "kind": None, "expected_divergence": None,
              "expectations_matched": ["first", "second", "unrelated"]}]
     assert [e.id for e in xpassed(recs, entries)] == ["unrelated"]
+
+
+CONDITIONS = '''
+[conditions]
+strided = "max(stride) > 1"
+strided_f64 = "strided and dtype == 'float64'"
+
+[[divergence]]
+id = "uses-a-condition"
+surface = "*"
+when = "strided_f64 and groups == 2"
+kind = "crop"
+reason = "r"
+behaviour = { relation = "True" }
+'''
+
+
+def test_named_conditions_are_shared_by_predicates_and_evaluated_on_the_case():
+    [entry] = expectations.parse(CONDITIONS)
+    assert entry.matches(expectations.case_namespace(CONV, {}, "float64", "cpu"))
+    assert not entry.matches(expectations.case_namespace(CONV, {}, "float32", "cpu"))
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[conditions]\na = "b"\nb = "a"\n', "refers to itself"),
+    ('[conditions]\nstride = "True"\n', "not a usable name"),
+    ('[conditions]\na = "lambda: 1"\n', "may not use Lambda"),
+    ('[conditions]\na = 3\n', "must be an expression"),
+])
+def test_a_bad_condition_is_one_line(table, message):
+    with pytest.raises(expectations.ExpectationsError, match=None) as info:
+        expectations.parse(table)
+    assert message in str(info.value) and "\n" not in str(info.value), str(info.value)
+
+
+def test_differs_names_a_model_and_sees_the_case_inputs():
+    from conformance.spec import Window
+    [entry] = expectations.parse(entry_text(id="m", kind="crop", when="differs('zero-stuffed-correlation')"))
+    conv = Conv((3,), (2,), (2,), (1,))
+    window = Window((0,), conv.full_size)
+    poisoned = expectations.case_namespace(conv, {}, "float32", "cpu", window=window, poison=(("w", 1, "inf"),), seed=3)
+    assert entry.matches(poisoned), "an Inf tap meets the stuffed zeros: the model predicts NaN the scatter lacks"
+    clean = expectations.case_namespace(conv, {}, "float32", "cpu", window=window, seed=3)
+    assert not entry.matches(clean), "finite inputs: the correlation is the scatter"
+    with pytest.raises(expectations.ExpectationsError, match="differs"):
+        entry.matches(expectations.case_namespace(conv, {}, "float32", "cpu", window=window))   # no seed, no inputs
