@@ -43,7 +43,8 @@ STATEMENT_FIELDS = {
     "relation": ("expression", ("shape", "crop"),
                  "an expression over the case and shape, length_delta, found_crop, shift, shifts (every equally near "
                  "matching shift: a constant output matches several)"),
-    "model": ("name", ("value", "nonfinite"), "a named computation (conformance.models) the result matches"),
+    "model": ("name", ("value", "nonfinite"), "a named computation (conformance.models) the result matches, or a "
+                                              "list of them (any one)"),
     "err_over_bound": ("range", ("value", "gradient", "adjoint"), "[low, high] of the largest err/bound"),
     "wrong_fraction": ("range", ("value",), "[low, high] of the share of elements beyond the bound"),
     "wrong_elements": ("range", ("value",), "[low, high] of the number of elements beyond the bound"),
@@ -145,7 +146,7 @@ def _test(key: str, want, observed: dict, namespace: dict[str, Any]) -> bool:
         except Exception as exc:  # noqa: BLE001 - e.g. indexing None
             raise StatementError(f"`{key}` raised {type(exc).__name__}: {exc}") from None
     if typ == "name":
-        return want in observed.get("models", ())
+        return any(m in observed.get("models", ()) for m in ((want,) if isinstance(want, str) else want))
     if typ == "range":
         value = observed.get(key)
         return isinstance(value, (int, float)) and want[0] <= value <= want[1]
@@ -200,10 +201,17 @@ def _parse_field(key: str, typ: str, value):
             raise StatementError(f"one of {', '.join(CHOICES[key])}")
         return value
     if typ == "name":
-        from .models import MODELS
-        if value not in MODELS:
-            raise StatementError(f"no such model; known: {', '.join(MODELS)}")
-        return value
+        from . import models
+        wanted = [value] if isinstance(value, str) else value
+        if not (isinstance(wanted, list) and wanted and all(isinstance(v, str) for v in wanted)):
+            raise StatementError("a model name, or a list of them (any one of them matching)")
+        for v in wanted:
+            try:
+                models.get(v)
+            except KeyError:
+                raise StatementError(f"no such model {v!r}; known: {', '.join(models.MODELS)}, and "
+                                     f"'<kernel transform>+<model>' ({', '.join(models.KERNEL_TRANSFORMS)})") from None
+        return value if isinstance(value, str) else tuple(value)
     if typ == "range":
         if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
                 and value[0] <= value[1]):

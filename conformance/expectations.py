@@ -269,8 +269,10 @@ def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
             from . import models
             from .check import make_inputs
             from .spec import Problem
-            if name not in models.MODELS:
-                raise ValueError(f"differs({name!r}): no such model; known: {', '.join(models.MODELS)}")
+            try:
+                models.get(name)
+            except KeyError:
+                raise ValueError(f"differs({name!r}): no such model; known: {', '.join(models.names())}") from None
             cache[name] = window is not None and models.differs_from_reference(
                 name, *make_inputs(conv, dtype, seed, _floats(poison)), Problem(conv, window, dtype))
         return cache[name]

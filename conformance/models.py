@@ -75,6 +75,51 @@ def zero_stuffed_correlation(x, w, b, problem: Problem, dense_kernel: bool = Fal
     return y
 
 
+def stride_phase_last_dim(x, w, b, problem: Problem):
+    """oneDNN's strided backward-data kernel (brgconv_strided) in its exec_trans mode: output o (full position o + c) and tap j read the
+    input at u = o + c - j*d only when u is a multiple of the stride s (stuffed holes skipped), per dimension; along
+    the LAST spatial dim every such tap is applied and a u/s outside [0, i) reads a zero of the padded copy that is
+    multiplied (0 * Inf = NaN, "phantom" positions before the first / after the last input element); along the other
+    dims only real positions count. Finite inputs give the reference's values."""
+    return _stride_phase(x, w, b, problem, problem.conv.rank - 1)
+
+
+def stride_phase_h(x, w, b, problem: Problem):
+    """stride_phase_last_dim with the phantoms along spatial dim rank-2 (H) instead: an upper bound of what oneDNN's
+    row-blocked forward kernel does for a stride-1 transposed conv whose last spatial dim is trivial (which rows get
+    the phantom products depends on its row blocking, i.e. on the thread count). None for rank 1."""
+    return None if problem.conv.rank < 2 else _stride_phase(x, w, b, problem, problem.conv.rank - 2)
+
+
+def _stride_phase(x, w, b, problem: Problem, phantom_dim: int):
+    conv, window = problem.conv, problem.window
+    rank = conv.rank
+    x64, w64 = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    cg, mg = conv.c_in // conv.groups, conv.c_out // conv.groups
+    y = np.zeros((conv.batch, conv.c_out, *window.length))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for tap in np.ndindex(*conv.kernel):
+            use, inside, sel = np.ones(window.length, bool), np.ones(window.length, bool), []
+            for a, (length, c, j, d, s, i) in enumerate(zip(window.length, window.crop, tap, conv.dilation,
+                                                            conv.stride, conv.in_size)):
+                u = np.arange(length) + c - j * d
+                shape = [1] * rank
+                shape[a] = -1
+                real = (u >= 0) & (u // s < i)
+                aligned = u % s == 0
+                use = use & (aligned if a == phantom_dim else aligned & real).reshape(shape)
+                inside = inside & real.reshape(shape)
+                sel.append(np.clip(u // s, 0, i - 1))
+            xq = np.where(inside, x64[(slice(None), slice(None), *np.ix_(*sel))], 0.0)
+            for g in range(conv.groups):
+                part = np.einsum("nc...,cm->nm...", xq[:, g * cg:(g + 1) * cg],
+                                 w64[(slice(g * cg, (g + 1) * cg), slice(None), *tap)])
+                y[:, g * mg:(g + 1) * mg] += np.where(use, part, 0.0)
+        if b is not None and conv.bias:
+            y = y + np.asarray(b, np.float64).reshape(-1, *[1] * rank)
+    return y
+
+
 def groups_densified(x, w, b, problem: Problem):
     """A grouped convolution computed as an ungrouped one with a block-diagonal kernel whose off-group blocks are
     exact zeros, every product taken (IEEE): finite inputs give the reference's values, but a NaN or Inf input
@@ -115,21 +160,59 @@ MODELS: dict[str, Callable] = {
     "zero-stuffed-correlation": zero_stuffed_correlation,
     "zero-stuffed-correlation-dense-kernel": zero_stuffed_correlation_dense_kernel,
     "groups-densified": groups_densified,
+    "stride-phase-last-dim": stride_phase_last_dim,
+    "stride-phase-h": stride_phase_h,
 }
+
+
+# Kernel transforms a model name may start with, "transform+model": the model computed on the transformed kernel (a
+# filter read with its channel axes swapped AND computed by a kernel that zero-stuffs). None where it does not apply.
+KERNEL_TRANSFORMS: dict[str, Callable] = {
+    "kernel-channels-swapped": lambda w, conv: (np.swapaxes(np.asarray(w), 0, 1)
+                                                if conv.groups == 1 and conv.c_in == conv.c_out else None),
+}
+
+
+def names() -> list[str]:
+    """Every model name: the models, and each kernel transform followed by another model ("a+b")."""
+    return list(MODELS) + [f"{t}+{m}" for t in KERNEL_TRANSFORMS for m in MODELS if m != t]
+
+
+def get(name: str) -> Callable:
+    """The model called `name` (a model, or "transform+model"); KeyError for an unknown name."""
+    if name in MODELS:
+        return MODELS[name]
+    transform, _, model = name.partition("+")
+    if transform not in KERNEL_TRANSFORMS or model not in MODELS or model == transform:
+        raise KeyError(name)
+
+    def composed(x, w, b, problem):
+        wt = KERNEL_TRANSFORMS[transform](w, problem.conv)
+        return None if wt is None else MODELS[model](x, wt, b, problem)
+    composed.__doc__ = f"{model} computed on the kernel after {transform}"
+    return composed
+
+
+def _kernel_magnitude(name: str, w, conv):
+    """|w| as the model `name` uses it (after its kernel transform, if any)."""
+    w_abs = np.abs(np.asarray(w, np.float64))
+    transform = name.partition("+")[0] if "+" in name else name
+    if transform in KERNEL_TRANSFORMS:
+        swapped = KERNEL_TRANSFORMS[transform](w_abs, conv)
+        return w_abs if swapped is None else swapped
+    return w_abs
 
 
 def matching_values(y, x, w, b, problem: Problem, accumulate: str | None = None) -> tuple[str, ...]:
     """The models whose prediction `y` matches within the per-element bound (of the model's own magnitudes)."""
     y = np.asarray(y)
     out = []
-    for name, model in MODELS.items():
+    for name in names():
         with np.errstate(invalid="ignore", over="ignore"):
-            predicted = model(x, w, b, problem)
+            predicted = get(name)(x, w, b, problem)
         if predicted is None or predicted.shape != y.shape:
             continue
-        w_abs = np.abs(np.asarray(w, np.float64))
-        if name == "kernel-channels-swapped":
-            w_abs = np.swapaxes(w_abs, 0, 1)
+        w_abs = _kernel_magnitude(name, w, problem.conv)
         bound = bounds.error_bound(x, w_abs, b, problem, accumulate=accumulate)
         if bounds.error_ratio(y, predicted, bound) <= 1.0:
             out.append(name)
@@ -141,24 +224,27 @@ def matching_classes(y, x, w, b, problem: Problem) -> tuple[str, ...]:
     from .nonfinite import classes
     y = np.asarray(y)
     out = []
-    for name, model in MODELS.items():
-        predicted = model(x, w, b, problem)
+    for name in names():
+        with np.errstate(invalid="ignore", over="ignore"):
+            predicted = get(name)(x, w, b, problem)
         if predicted is not None and predicted.shape == y.shape and np.array_equal(classes(predicted), classes(y)):
             out.append(name)
     return tuple(out)
 
 
 def differs_from_reference(name: str, x, w, b, problem: Problem) -> bool:
-    """Whether the model `name` predicts another result than the reference: another IEEE class in some element, or a
-    finite value beyond the per-element bound. False where the model does not apply (it predicts nothing)."""
+    """Whether the model `name` predicts another result than the reference, as the properties compare them: another
+    IEEE class in some element when the inputs hold NaN or Inf (the nonfinite property compares classes only), else a
+    value beyond the per-element bound. False where the model does not apply (it predicts nothing)."""
     from .nonfinite import classes
     with np.errstate(invalid="ignore", over="ignore"):
-        predicted = MODELS[name](x, w, b, problem)
+        predicted = get(name)(x, w, b, problem)
         if predicted is None:
             return False
         ref = reference.conv_transpose(x, w, b, problem)
-    if not np.array_equal(classes(predicted), classes(ref)):
-        return True
+    poisoned = not all(np.isfinite(np.asarray(a, np.float64)).all() for a in (x, w, b) if a is not None)
+    if not np.array_equal(classes(predicted), classes(ref)) or poisoned:
+        return not np.array_equal(classes(predicted), classes(ref))
     finite = np.isfinite(ref)
     if not finite.any():
         return False

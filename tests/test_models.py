@@ -32,7 +32,10 @@ def test_swapped_channels_is_the_reference_with_the_transposed_kernel():
     x, w, b = arrays_for(conv, 3)
     got = models.kernel_channels_swapped(x, w, b, problem)
     np.testing.assert_allclose(got, reference.conv_transpose(x, w.transpose(1, 0, 2), b, problem))
-    assert models.matching_values(got, x, w, b, problem) == ("kernel-channels-swapped",)
+    matched = models.matching_values(got, x, w, b, problem)
+    # on finite inputs every computation equals the reference: each one on the swapped kernel matches, none other
+    assert "kernel-channels-swapped" in matched and all(m.startswith("kernel-channels-swapped") for m in matched)
+    assert models.get("kernel-channels-swapped+zero-stuffed-correlation")(x, w, b, problem) is not None
     assert models.kernel_channels_swapped(x, w, b, Problem(Conv((4,), (3,), (2,), (1,), c_in=3, c_out=2),
                                                            Window((1,), (7,)))) is None
 
