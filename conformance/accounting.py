@@ -56,8 +56,17 @@ class EntryCount:
 
     @property
     def gone(self) -> bool:
-        """Covered cases, none diverging as stated: the behaviour stopped (XPASS)."""
-        return self.covered > 0 and self.as_stated == 0
+        """Cases that behaved as documented, none diverging as stated: the behaviour stopped (XPASS). For a partial
+        entry only when that many cases without one would be unlikely (< 1 %) at its stated rate."""
+        if not self.conforming or self.as_stated:
+            return False
+        partial = self.entry.partial
+        return partial is None or (1 - partial.rate) ** self.covered < 0.01
+
+    @property
+    def unseen_at_rate(self) -> bool:
+        """A partial entry whose covered cases all conformed, as its stated rate makes likely (not a verdict)."""
+        return bool(self.conforming) and not self.as_stated and not self.gone
 
 
 def _verdicts(record: dict, kinds: dict | None = None) -> dict:
@@ -172,6 +181,7 @@ def table(counts: list[EntryCount], records: list[dict], detail: bool = True) ->
     for c in counts:
         nd = c.entry.partial
         verdict = ("WIDE" if c.wide else "gone (XPASS)" if c.gone else "not covered" if not c.covered
+                   else "not seen, as its rate allows" if c.unseen_at_rate
                    else "few cases" if c.covered < WIDE_MIN and (c.precision or 0) < WIDE_PRECISION else "exact")
         if nd is not None:
             verdict += f" ({nd.cause}, stated rate {nd.rate:.2g})"

@@ -168,6 +168,7 @@ def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[
     rows = []
     for c in accounting.account(records, expectations):
         verdict = ("wide" if c.wide else "gone" if c.gone else "not covered" if not c.covered else
+                   "not seen, as its rate allows" if c.unseen_at_rate else
                    "few cases" if c.covered < accounting.WIDE_MIN and (c.precision or 0) < accounting.WIDE_PRECISION
                    else "exact")
         characterized = []

@@ -85,3 +85,12 @@ behaviour = { raises = "ValueError", message = "float64" }
     assert (tmp_path / "e.txt").read_text().startswith("expected-divergence entries")
     status, _, err = cli(["entries", str(tmp_path / "missing.jsonl"), "--expectations", str(exp)])
     assert status == 2 and "no records file" in err
+
+
+def test_a_partial_entry_unseen_in_few_cases_is_not_called_gone():
+    counts = {c.entry.id: c for c in accounting.account(synthetic(), ENTRIES)}
+    flaky = counts["flaky"]
+    assert not flaky.gone and flaky.unseen_at_rate, "0.9 ** 30 = 4 %: thirty quiet cases are plausible at rate 0.1"
+    many = synthetic() * 2                               # 0.9 ** 60 < 1 %: the behaviour has likely stopped
+    assert {c.entry.id: c for c in accounting.account(many, ENTRIES)}["flaky"].gone
+    assert counts["wide"].covered and not counts["wide"].gone      # it diverged as stated: not gone
