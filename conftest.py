@@ -217,7 +217,7 @@ def _mode_targets(targets):
         if target is None:                       # a skipped framework: keep its skip
             out.append(pytest.param(None, None, id=param.id, marks=param.marks))
             continue
-        modes = [m for m in target[0].modes if m != "eager"]
+        modes = [m for m in target[0].mode_names if m != "eager"]
         if not modes:
             out.append(pytest.param(target, None, id=f"{param.id}/eager-only", marks=pytest.mark.skip(
                 reason=f"{target[0].id} has only eager calls (no jit/compiled mode)")))

@@ -54,15 +54,15 @@ Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes
 
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
 
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
-from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, cpu_model, dedent, window_from_dims)
+from conformance.source import shipped
+from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
+                                 Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
@@ -174,43 +174,8 @@ def _rhs_perm(rank: int, layout: str) -> tuple[int, ...]:
     return tuple(range(rank + 2)) if layout == "channels_first" else (*range(2, rank + 2), 1, 0)
 
 
-def _oi_kernel(w, conv: Conv, flip: bool):
-    """Canonical w (C_in, C_out/g, *k) -> (O=C_out, I=C_in/g, *k), rhs[g*M+m, ci, j] = w[g*Cin_g+ci, m, j'],
-
-    j' = k-1-j when flip (a correlation then equals the canonical scatter)."""
-    import numpy as np
-    g = conv.groups
-    if flip:
-        w = np.flip(w, tuple(range(2, conv.rank + 2)))
-    w = w.reshape(g, conv.c_in // g, conv.c_out // g, *conv.kernel).swapaxes(1, 2)
-    return np.ascontiguousarray(w.reshape(conv.c_out, conv.c_in // g, *conv.kernel))
-
-
-def _precision(name):
-    import jax
-    return None if name is None else jax.lax.Precision.HIGHEST
-
-
-def _jax_device(device: str):
-    import jax
-    if device == "cpu":
-        return jax.devices("cpu")[0]
-    return jax.devices("gpu")[int(device.split(":")[1]) if ":" in device else 0]
-
-
-def _device_expr(device: str) -> str:
-    if device == "cpu":
-        return "jax.devices('cpu')[0]"
-    return f"jax.devices('gpu')[{int(device.split(':')[1]) if ':' in device else 0}]"
-
-
 def _padding_arg(padding):
     return padding if isinstance(padding, str) else tuple((int(lo), int(hi)) for lo, hi in padding)
-
-
-def _x64_line(dtype: str) -> str:
-    # without x64, JAX silently computes float64 arrays in float32
-    return 'jax.config.update("jax_enable_x64", True)' if dtype == "float64" else f"pass  # {dtype}: no x64 needed"
 
 
 # -- surfaces ----------------------------------------------------------------------------------------------
@@ -274,11 +239,71 @@ def _pads_fault(fault: str, params: dict, values: list) -> dict:
     raise Unexpressible("JAX's transposed convolutions take no output_padding or output size (pads set it)")
 
 
-class _JaxSurface(Surface):
-    def _put(self, a, device):
-        import jax
-        return jax.device_put(a, _jax_device(device))
+# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+@shipped
+def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, groups, dimension_numbers, x_perm,
+                       kernel, y_perm, precision, device, mode="eager", transpose_kernel=None,
+                       use_consistent_padding=None):
+    """JAX's transposed convolution on canonical NumPy arrays x (N, C_in, *i) and w (C_in, C_out/groups, *k) (JAX has
+    no bias): op 'conv_transpose' calls jax.lax.conv_transpose(lhs, rhs, stride, padding, rhs_dilation=dilation,
+    transpose_kernel=..., use_consistent_padding=...); op 'conv_general_dilated' calls it as a fractionally strided
+    conv, jax.lax.conv_general_dilated(lhs, rhs, (1, ...), padding, lhs_dilation=stride, rhs_dilation=dilation,
+    feature_group_count=groups). lhs is x transposed by x_perm, the output comes back by y_perm. kernel = (flip,
+    axes): with flip, rhs is the canonical kernel flipped and regrouped to (O=C_out, I=C_in/groups, *k) (a
+    correlation with it is the canonical scatter), else it is w labelled (O=C_in, I=C_out) as transpose_kernel=True
+    reads it; then transposed by `axes` into dimension_numbers' kernel layout. mode 'jit' wraps the call in jax.jit.
+    float64 needs jax_enable_x64 (else JAX computes it in float32). Returns y; given a cotangent gy, the VJPs
+    (gx, gw, None) by jax.vjp of the same function, the kernel conversion done as a gather of flat indices so that gw
+    comes back in the canonical layout."""
+    import jax
+    import jax.numpy as jnp
 
+    if np.asarray(x).dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    kind, _, index = device.partition(":")
+    dev = jax.devices(kind)[int(index or 0)]
+    flip, axes = kernel
+    groups_ = groups or 1
+
+    def to_rhs(a):                       # canonical kernel (or an index array of its shape) -> rhs, in NumPy
+        if flip:
+            c_in, m = a.shape[:2]
+            a = np.flip(a, tuple(range(2, a.ndim))).reshape(groups_, c_in // groups_, m, *a.shape[2:])
+            a = a.swapaxes(1, 2).reshape(m * groups_, c_in // groups_, *a.shape[3:])
+        return np.ascontiguousarray(a.transpose(axes))
+
+    pads = padding if isinstance(padding, str) else tuple(tuple(p) for p in padding)
+    prec = None if precision is None else getattr(jax.lax.Precision, precision)
+    rank = len(stride)
+
+    def call(lhs, rhs):
+        if op == "conv_transpose":
+            extra = {"transpose_kernel": transpose_kernel}
+            if use_consistent_padding is not None:
+                extra["use_consistent_padding"] = use_consistent_padding
+            if groups:
+                extra["feature_group_count"] = groups
+            return jax.lax.conv_transpose(lhs, rhs, stride, pads, rhs_dilation=dilation,
+                                          dimension_numbers=dimension_numbers, precision=prec, **extra)
+        return jax.lax.conv_general_dilated(lhs, rhs, (1,) * rank, pads, lhs_dilation=stride, rhs_dilation=dilation,
+                                            dimension_numbers=dimension_numbers, feature_group_count=groups_,
+                                            precision=prec)
+
+    def put(a):
+        return jax.device_put(np.ascontiguousarray(a), dev)
+
+    if gy is None:
+        f = jax.jit(call) if mode == "jit" else call
+        return np.asarray(f(put(np.transpose(x, x_perm)), put(to_rhs(w)))).transpose(y_perm)
+    index = to_rhs(np.arange(np.size(w)).reshape(np.shape(w)))
+
+    def f(xc, wc):
+        return jnp.transpose(call(jnp.transpose(xc, x_perm), jnp.ravel(wc)[index]), y_perm)
+    gx, gw = jax.vjp(f, put(x), put(w))[1](put(gy))
+    return np.asarray(gx), np.asarray(gw), None
+
+
+class _JaxSurface(Surface):
     def accumulation(self, dtype, device, mode="eager", params=None):
         if dtype == "float32" and device != "cpu" and (params or {}).get("precision") is None:
             import jax
@@ -286,25 +311,12 @@ class _JaxSurface(Surface):
                 return "tfloat32"        # Precision.DEFAULT on GPU (module doc)
         return None
 
-
-def _in_mode(mode: str, fn):
-    """fn (lhs, rhs -> y) as the mode calls it: itself (eager dispatch), or jax.jit(fn)."""
-    import jax
-    return jax.jit(fn) if mode == "jit" else fn
-
-
-def _source(dtype: str, device: str, mode: str, lhs: str, rhs: str, call: str, y_perm) -> str:
-    """A snippet: lhs and rhs (source expressions on x, w) put on the device, `call` (on lhs, rhs) as the mode makes
-    it (a lambda, or inside jax.jit), the result back in the canonical layout."""
-    f = f"jax.jit(lambda lhs, rhs: {call})" if mode == "jit" else f"lambda lhs, rhs: {call}"
-    return "\n".join([
-        "import jax, numpy as np",
-        _x64_line(dtype),
-        f"put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})",
-        f"lhs, rhs = put({lhs}), put({rhs})",
-        f"f = {f}",
-        f"y = np.asarray(f(lhs, rhs)).transpose({y_perm})",
-    ])
+    def _common(self, params, conv, device, mode) -> dict:
+        layout, r = params["layout"], conv.rank
+        return {"stride": conv.stride, "padding": _padding_arg(params["padding"]), "dilation": conv.dilation,
+                "dimension_numbers": _dimension_numbers(r, layout), "x_perm": _x_perm(r, layout),
+                "y_perm": _y_perm(r, layout), "precision": None if params["precision"] is None else "HIGHEST",
+                "device": "cpu" if device == "cpu" else device if ":" in device else device + ":0", "mode": mode}
 
 
 class ConvTranspose(_JaxSurface):
@@ -329,68 +341,15 @@ class ConvTranspose(_JaxSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return _pads_fault(fault, self.spell("valid", conv), values)
 
-    def _rhs(self, w, conv, params):
-        """transpose_kernel=True: JAX flips and swaps, so pass canonical w labelled (O=C_in, I=C_out);
-        False: pass the flipped kernel as (O=C_out, I=C_in)."""
-        import numpy as np
-        oi = w if params["transpose_kernel"] else _oi_kernel(w, conv, flip=True)
-        return np.ascontiguousarray(oi.transpose(_rhs_perm(conv.rank, params["layout"])))
-
-    def _kwargs(self, params, conv):
-        kw = {"transpose_kernel": bool(params["transpose_kernel"])}
-        if "use_consistent_padding" in params:
-            kw["use_consistent_padding"] = bool(params["use_consistent_padding"])
-        if conv.groups > 1:  # only drawn when the installed signature has feature_group_count
-            kw["feature_group_count"] = conv.groups
-        return kw
-
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        import numpy as np
-        layout = params["layout"]
-        lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
-        rhs = self._put(self._rhs(w, conv, params), device)
-        y = _in_mode(mode, self._call(params, conv))(lhs, rhs)
-        return np.asarray(y).transpose(_y_perm(conv.rank, layout))
-
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        layout, r = params["layout"], conv.rank
-        if params["transpose_kernel"]:
-            rhs = f"w.transpose({_rhs_perm(r, layout)})"
-        else:
-            g = conv.groups
-            rhs = (f"np.flip(w, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
-                   f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
-                   f".transpose({_rhs_perm(r, layout)})")
-        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
-        return _source(dtype, device, mode, f"x.transpose({_x_perm(r, layout)})", rhs, (
-            f"jax.lax.conv_transpose(lhs, rhs, {conv.stride}, {_padding_arg(params['padding'])!r}, "
-            f"rhs_dilation={conv.dilation},\n    dimension_numbers={_dimension_numbers(r, layout)}, "
-            f"precision={prec}, {kw})"), _y_perm(r, layout))
-
-    def _rhs_index(self, conv, params):
-        return self._rhs(np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape), conv, params)
-
-    def _call(self, params, conv):
-        import jax
-        return lambda lhs, rhs: jax.lax.conv_transpose(
-            lhs, rhs, conv.stride, _padding_arg(params["padding"]), rhs_dilation=conv.dilation,
-            dimension_numbers=_dimension_numbers(conv.rank, params["layout"]),
-            precision=_precision(params["precision"]), **self._kwargs(params, conv))
-
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        return _vjp(self, x, w, gy, params, conv, device)
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        r, layout = conv.rank, params["layout"]
-        index = (f"widx.transpose({_rhs_perm(r, layout)})" if params["transpose_kernel"]
-                 else _flipped_oi_source(conv, layout, "widx"))
-        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        kw = ", ".join(f"{k}={v!r}" for k, v in self._kwargs(params, conv).items())
-        call = (f"jax.lax.conv_transpose(lhs, rhs, {conv.stride}, {_padding_arg(params['padding'])!r}, "
-                f"rhs_dilation={conv.dilation}, dimension_numbers={_dimension_numbers(r, layout)}, precision={prec}, "
-                f"{kw})")
-        return _vjp_source(conv, layout, dtype, device, index, call)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        """transpose_kernel=True: JAX flips and swaps, so w goes in as canonical, labelled (O=C_in, I=C_out);
+        False: the flipped kernel as (O=C_out, I=C_in)."""
+        return {"op": "conv_transpose", **self._common(params, conv, device, mode),
+                "groups": conv.groups if conv.groups > 1 else None,   # only drawn where the signature has it
+                "kernel": (not params["transpose_kernel"], _rhs_perm(conv.rank, params["layout"])),
+                "transpose_kernel": bool(params["transpose_kernel"]),
+                "use_consistent_padding": (bool(params["use_consistent_padding"])
+                                           if "use_consistent_padding" in params else None)}
 
 
 class ConvGeneralDilated(_JaxSurface):
@@ -411,93 +370,9 @@ class ConvGeneralDilated(_JaxSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return _pads_fault(fault, self.spell("valid", conv), values)
 
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        import numpy as np
-        layout = params["layout"]
-        lhs = self._put(np.ascontiguousarray(x.transpose(_x_perm(conv.rank, layout))), device)
-        rhs = self._put(np.ascontiguousarray(_oi_kernel(w, conv, flip=True).transpose(_rhs_perm(conv.rank, layout))),
-                        device)
-        y = _in_mode(mode, self._call(params, conv))(lhs, rhs)
-        return np.asarray(y).transpose(_y_perm(conv.rank, layout))
-
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        layout, r, g = params["layout"], conv.rank, conv.groups
-        rhs = (f"np.flip(w, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
-               f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
-               f".transpose({_rhs_perm(r, layout)})")
-        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        return _source(dtype, device, mode, f"x.transpose({_x_perm(r, layout)})", rhs, (
-            f"jax.lax.conv_general_dilated(lhs, rhs, {(1,) * r}, {_padding_arg(params['padding'])!r}, "
-            f"lhs_dilation={conv.stride},\n    rhs_dilation={conv.dilation}, "
-            f"dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={g}, precision={prec})"),
-            _y_perm(r, layout))
-
-    def _rhs_index(self, conv, params):
-        index = np.arange(math.prod(conv.kernel_shape)).reshape(conv.kernel_shape)
-        return np.ascontiguousarray(_oi_kernel(index, conv, flip=True).transpose(_rhs_perm(conv.rank, params["layout"])))
-
-    def _call(self, params, conv):
-        import jax
-        return lambda lhs, rhs: jax.lax.conv_general_dilated(
-            lhs, rhs, (1,) * conv.rank, _padding_arg(params["padding"]), lhs_dilation=conv.stride,
-            rhs_dilation=conv.dilation, dimension_numbers=_dimension_numbers(conv.rank, params["layout"]),
-            feature_group_count=conv.groups, precision=_precision(params["precision"]))
-
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        return _vjp(self, x, w, gy, params, conv, device)
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        r, layout = conv.rank, params["layout"]
-        prec = "None" if params["precision"] is None else "jax.lax.Precision.HIGHEST"
-        call = (f"jax.lax.conv_general_dilated(lhs, rhs, {(1,) * r}, {_padding_arg(params['padding'])!r}, "
-                f"lhs_dilation={conv.stride}, rhs_dilation={conv.dilation}, "
-                f"dimension_numbers={_dimension_numbers(r, layout)}, feature_group_count={conv.groups}, "
-                f"precision={prec})")
-        return _vjp_source(conv, layout, dtype, device, _flipped_oi_source(conv, layout, "widx"), call)
-
-
-# -- gradients (conformance.gradcheck): jax.vjp of the same call, in canonical layouts --------------------------
-# The canonical -> rhs conversion only moves the kernel's elements: applied by the surface's own NumPy conversion to
-# an array of flat indices (`_rhs_index`), it becomes a gather inside the differentiated function, so jax.vjp
-# returns the kernel's gradient in the canonical layout (the gather's transpose, a scatter-add of a permutation,
-# is exact). The input and output transposes are differentiated the same way.
-def _vjp(surface, x, w, gy, params, conv, device):
-    import jax
-    import jax.numpy as jnp
-    layout, index = params["layout"], surface._rhs_index(conv, params)
-    call = surface._call(params, conv)
-
-    def f(xc, wc):
-        lhs = jnp.transpose(xc, _x_perm(conv.rank, layout))
-        return jnp.transpose(call(lhs, jnp.ravel(wc)[index]), _y_perm(conv.rank, layout))
-
-    _, pullback = jax.vjp(f, surface._put(x, device), surface._put(w, device))
-    gx, gw = pullback(surface._put(gy, device))
-    return np.asarray(gx), np.asarray(gw), None
-
-
-def _flipped_oi_source(conv: Conv, layout: str, name: str) -> str:
-    """Source of _oi_kernel(name, conv, flip=True).transpose(_rhs_perm) (the snippets' kernel conversion)."""
-    r, g = conv.rank, conv.groups
-    return (f"np.flip({name}, {tuple(range(2, r + 2))}).reshape({g}, {conv.c_in // g}, {conv.c_out // g}, "
-            f"*{conv.kernel}).swapaxes(1, 2).reshape({conv.c_out}, {conv.c_in // g}, *{conv.kernel})"
-            f".transpose({_rhs_perm(r, layout)})")
-
-
-def _vjp_source(conv: Conv, layout: str, dtype: str, device: str, index: str, call: str) -> str:
-    r = conv.rank
-    return dedent(f"""
-        import jax, jax.numpy as jnp, numpy as np
-        {_x64_line(dtype)}
-        put = lambda a: jax.device_put(np.ascontiguousarray(a), {_device_expr(device)})
-        widx = np.arange(w.size).reshape(w.shape)
-        index = {index}  # the kernel conversion as a gather of flat indices: gw comes back canonical
-        def f(x_, w_):
-            lhs, rhs = jnp.transpose(x_, {_x_perm(r, layout)}), jnp.ravel(w_)[index]
-            return jnp.transpose({call}, {_y_perm(r, layout)})
-        gx, gw = (np.asarray(g) for g in jax.vjp(f, put(x), put(w))[1](put(gy)))
-        gb = None
-    """)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        return {"op": "conv_general_dilated", **self._common(params, conv, device, mode), "groups": conv.groups,
+                "kernel": (True, _rhs_perm(conv.rank, params["layout"]))}
 
 
 def _persistent_cache(jax) -> None:
@@ -542,10 +417,14 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
     jax.lax.conv_transpose (load() passes them; the default is jax 0.10's, which has use_consistent_padding and
     no feature_group_count)."""
     common = dict(framework="jax", bias=False, dtypes=("float16", "bfloat16", "float32", "float64"),
-                  modes=("eager", "jit"))
+                  modes=(EAGER, Mode("jit")), call=jax_conv_transpose, gradient=True)
+    consistent = "use_consistent_padding" in signature
     return [ConvTranspose(name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE, groups="feature_group_count" in signature,
-                          extra={"use_consistent_padding": "use_consistent_padding" in signature}, **common),
-            ConvGeneralDilated(name="jax.lax.conv_general_dilated", doc=DOC_GENERAL, groups=True, **common)]
+                          extra={"use_consistent_padding": consistent},
+                          param_keys=("padding", "transpose_kernel", "layout", "precision",
+                                      *(("use_consistent_padding",) if consistent else ())), **common),
+            ConvGeneralDilated(name="jax.lax.conv_general_dilated", doc=DOC_GENERAL, groups=True,
+                               param_keys=("padding", "layout", "precision"), **common)]
 
 
 # -- command line (conformance.spelling): how JAX users write these calls, for explain/solve/translate -----------

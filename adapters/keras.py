@@ -48,14 +48,14 @@ so the canonical (c_in, c_out, *k) kernel is only transposed.
 
 from __future__ import annotations
 
-import textwrap
 
 import numpy as np
 
 from conformance.portable import exact_size_target
 from conformance.spec import Conv, Dim
+from conformance.source import shipped
 from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, cpu_model, dedent, window_from_dims)
+                                 Unexpressible, cpu_model, window_from_dims)
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
@@ -138,31 +138,9 @@ def _keras_device(device: str, device_scope: str | None = None) -> str | None:
 _HAS_GPU = False    # whether the backend found a GPU (load() sets it): then the CPU needs an explicit scope
 
 
-class _NoScope:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _scope(device: str, params: dict):
-    import keras
-    name = _keras_device(device, params.get("device_scope"))
-    return _NoScope() if name is None else keras.device(name)
-
-
 def _kernel_axes(rank: int) -> tuple[int, ...]:
     """Canonical (c_in, c_out, *k) -> Keras (*k, c_out, c_in)."""
     return (*range(2, 2 + rank), 1, 0)
-
-
-def _to_last(rank: int) -> tuple[int, ...]:
-    return (0, *range(2, 2 + rank), 1)
-
-
-def _to_first(rank: int) -> tuple[int, ...]:
-    return (0, rank + 1, *range(1, 1 + rank))
 
 
 # -- portable intents (conformance.portable), spelled the way Keras users write them -------------------------
@@ -239,152 +217,74 @@ class ConvTranspose(Surface):
             return {**spell("valid", conv), "output_padding": list(values)}
         raise Unexpressible("Conv*DTranspose takes padding 'valid'/'same' and output_padding only")
 
-    def run(self, x, w, b, params, conv, dtype, device):
-        import keras
-        rank, first = conv.rank, params["data_format"] == "channels_first"
+    def arguments(self, params, conv, dtype, device, mode="eager"):
         op = params["output_padding"]
-        with _scope(device, params):
-            layer = getattr(keras.layers, f"Conv{rank}DTranspose")(
-                conv.c_out, conv.kernel, strides=conv.stride, padding=params["padding"],
-                output_padding=None if op is None else tuple(op), data_format=params["data_format"],
-                dilation_rate=conv.dilation, use_bias=conv.bias, dtype=dtype)
-            xin = x if first else np.transpose(x, _to_last(rank))
-            layer.build(xin.shape)
-            kernel = np.transpose(w, _kernel_axes(rank))
-            layer.set_weights([kernel, b] if conv.bias else [kernel])
-            y = keras.ops.convert_to_numpy(layer(xin))
-        return y if first else np.transpose(y, _to_first(rank))
-
-    def snippet(self, params, conv, dtype, device):
-        rank, first = conv.rank, params["data_format"] == "channels_first"
-        backend = self.framework.split("-", 1)[1]
-        xin = "x" if first else f"x.transpose({_to_last(rank)})"
-        yout = "y" if first else f"y.transpose({_to_first(rank)})"
-        return (_built_layer_source(params, conv, dtype, device, backend, xin)
-                + f"\n    y = keras.ops.convert_to_numpy(m({xin})); y = {yout}")
-
-    # -- gradients (conformance.gradcheck): each backend's own autodiff, as the Keras guides on writing a training loop
-    # from scratch do it: tf.GradientTape (https://keras.io/guides/writing_a_training_loop_from_scratch/), torch
-    # autograd with `variable.value.grad` (https://keras.io/guides/writing_a_custom_training_loop_in_torch/), and
-    # jax.vjp over `layer.stateless_call(trainable, non_trainable, x)`
-    # (https://keras.io/guides/writing_a_custom_training_loop_in_jax/). The layout conversions are run's, inverted.
-    def _layer(self, params, conv, dtype):
-        import keras
-        op = params["output_padding"]
-        return getattr(keras.layers, f"Conv{conv.rank}DTranspose")(
-            conv.c_out, conv.kernel, strides=conv.stride, padding=params["padding"],
-            output_padding=None if op is None else tuple(op), data_format=params["data_format"],
-            dilation_rate=conv.dilation, use_bias=conv.bias, dtype=dtype)
-
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        import keras
-        rank, first = conv.rank, params["data_format"] == "channels_first"
-        xin = x if first else np.transpose(x, _to_last(rank))
-        gyin = gy if first else np.transpose(gy, _to_last(rank))
-        with _scope(device, params):
-            layer = self._layer(params, conv, dtype)
-            layer.build(xin.shape)
-            kernel = np.transpose(w, _kernel_axes(rank))
-            layer.set_weights([kernel, b] if conv.bias else [kernel])
-            grads = _BACKEND_VJP[keras.backend.backend()](layer, xin, gyin, conv.bias)
-            gx, gk, gb = (None if g is None else keras.ops.convert_to_numpy(g) for g in grads)
-        gx = gx if first else np.transpose(gx, _to_first(rank))
-        # a gradient the backend did not produce stays None (conformance.gradcheck reports it as missing)
-        return gx, None if gk is None else np.transpose(gk, np.argsort(_kernel_axes(rank))), gb
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        rank, first = conv.rank, params["data_format"] == "channels_first"
-        backend = self.framework.split("-", 1)[1]
-        xin = "x" if first else f"x.transpose({_to_last(rank)})"
-        gyin = "gy" if first else f"gy.transpose({_to_last(rank)})"
-        gx = "grads[0]" if first else f"grads[0].transpose({_to_first(rank)})"
-        grads = _BACKEND_VJP_SOURCE[backend].format(xin=xin, gyin=gyin)
-        return _built_layer_source(params, conv, dtype, device, backend, xin) + "\n" + \
-            textwrap.indent(dedent(grads), "    ") + "\n" + dedent(f"""
-                grads = [None if g is None else keras.ops.convert_to_numpy(g) for g in grads]
-            gx, gw = {gx}, None if grads[1] is None else grads[1].transpose({tuple(int(a) for a in np.argsort(_kernel_axes(rank)))})
-            gb = grads[2] if b is not None else None
-        """)
+        return {"backend": self.framework.split("-", 1)[1], "rank": conv.rank, "filters": conv.c_out,
+                "kernel_size": conv.kernel, "strides": conv.stride, "padding": params["padding"],
+                "output_padding": None if op is None else tuple(op), "data_format": params["data_format"],
+                "dilation_rate": conv.dilation, "use_bias": conv.bias, "dtype": dtype,
+                "scope": _keras_device(device, params.get("device_scope")), "kernel_axes": _kernel_axes(conv.rank)}
 
 
-def _vjp_tensorflow(layer, xin, gyin, bias):
-    import tensorflow as tf
-    tx = tf.constant(xin)
-    with tf.GradientTape() as tape:
-        tape.watch(tx)
-        y = layer(tx)
-    grads = tape.gradient(y, [tx, layer.kernel] + ([layer.bias] if bias else []), output_gradients=tf.constant(gyin))
-    return (*grads, None) if not bias else tuple(grads)
-
-
-def _vjp_torch(layer, xin, gyin, bias):
+# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+# The gradients are each backend's own autodiff, as the Keras guides on writing a training loop from scratch do it:
+# tf.GradientTape (https://keras.io/guides/writing_a_training_loop_from_scratch/), torch autograd with
+# `variable.value.grad` (https://keras.io/guides/writing_a_custom_training_loop_in_torch/), and jax.vjp over
+# `layer.stateless_call(trainable, non_trainable, x)` (https://keras.io/guides/writing_a_custom_training_loop_in_jax/).
+@shipped
+def keras_conv_transpose(x, w, b, gy=None, *, backend, rank, filters, kernel_size, strides, padding, output_padding,
+                         data_format, dilation_rate, use_bias, dtype, scope, kernel_axes):
+    """keras.layers.Conv{rank}DTranspose on canonical NumPy arrays: built (inside keras.device(scope), or with no
+    device scope when scope is None) with these arguments and dtype, its kernel set to w (C_in, C_out, *k) transposed
+    by kernel_axes into Keras's (*k, filters, in_channels), its bias to b; x (N, C_in, *i) goes in channels-last when
+    data_format says so and the result comes back canonical. Returns y; given a cotangent gy, the VJPs (gx, gw, gb) by
+    the backend's own autodiff (a gradient the backend does not produce stays None)."""
+    import contextlib
+    import os
     import warnings
-
+    os.environ.setdefault("KERAS_BACKEND", backend)
     import keras
-    tx = keras.ops.convert_to_tensor(xin).detach().requires_grad_()   # a leaf, so autograd fills tx.grad
-    layer(tx).backward(keras.ops.convert_to_tensor(gyin))
-    with warnings.catch_warnings():   # torch warns when .grad is read off a non-leaf: the gradient is then None,
-        warnings.simplefilter("ignore", UserWarning)   # which gradcheck reports as missing
-        return tx.grad, layer.kernel.value.grad, layer.bias.value.grad if bias else None
 
-
-def _vjp_jax(layer, xin, gyin, bias):
-    import jax
-    import jax.numpy as jnp
-    trainable = [v.value for v in layer.trainable_variables]
-    non_trainable = [v.value for v in layer.non_trainable_variables]
-    _, pullback = jax.vjp(lambda xv, tv: layer.stateless_call(tv, non_trainable, xv)[0], jnp.asarray(xin), trainable)
-    gx, gtv = pullback(jnp.asarray(gyin))
-    slot = {id(v): n for n, v in enumerate(layer.trainable_variables)}
-    return gx, gtv[slot[id(layer.kernel)]], gtv[slot[id(layer.bias)]] if bias else None
-
-
-_BACKEND_VJP = {"tensorflow": _vjp_tensorflow, "torch": _vjp_torch, "jax": _vjp_jax}
-# the same, as source for the reproducers: sets `grads` = [gx, kernel gradient(, bias gradient)] in Keras layouts
-_BACKEND_VJP_SOURCE = {
-    "tensorflow": """
-        import tensorflow as tf
-        tx = tf.constant({xin})
-        with tf.GradientTape() as tape:
-            tape.watch(tx)
-            yt = m(tx)
-        grads = tape.gradient(yt, [tx, m.kernel] + ([m.bias] if b is not None else []),
-                              output_gradients=tf.constant({gyin}))
-    """,
-    "torch": """
-        tx = keras.ops.convert_to_tensor({xin}).detach().requires_grad_()
-        m(tx).backward(keras.ops.convert_to_tensor({gyin}))
-        grads = [tx.grad, m.kernel.value.grad] + ([m.bias.value.grad] if b is not None else [])
-    """,
-    "jax": """
-        import jax, jax.numpy as jnp
-        tv, ntv = [v.value for v in m.trainable_variables], [v.value for v in m.non_trainable_variables]
-        gxl, gtv = jax.vjp(lambda xv, tv: m.stateless_call(tv, ntv, xv)[0], jnp.asarray({xin}), tv)[1](jnp.asarray({gyin}))
-        slot = {{id(v): n for n, v in enumerate(m.trainable_variables)}}
-        grads = [gxl, gtv[slot[id(m.kernel)]]] + ([gtv[slot[id(m.bias)]]] if b is not None else [])
-    """,
-}
-
-
-def _built_layer_source(params: dict, conv: Conv, dtype: str, device: str, backend: str, xin: str) -> str:
-    """Source that builds the layer `m` on `device` and sets the canonical w (and b) as its weights; the lines after
-    it go inside the same `with keras.device(...)` block (indented four spaces)."""
-    op = params["output_padding"]
-    weights = f"[w.transpose({_kernel_axes(conv.rank)})" + (", b]" if conv.bias else "]")
-    name = _keras_device(device, params.get("device_scope"))
-    scope = "if True:  # no device scope: the backend's default device" if name is None else \
-        f"with keras.device({name!r}):"
-    return dedent(f"""
-        import os; os.environ.setdefault("KERAS_BACKEND", {backend!r})
-        import keras, numpy as np
-        {scope}
-            m = keras.layers.Conv{conv.rank}DTranspose({conv.c_out}, {conv.kernel}, strides={conv.stride},
-                padding={params['padding']!r}, output_padding={None if op is None else tuple(op)},
-                data_format={params['data_format']!r}, dilation_rate={conv.dilation}, use_bias={conv.bias},
-                dtype={dtype!r})
-            m.build({xin}.shape)
-            m.set_weights({weights})
-    """)
+    last = data_format == "channels_last"
+    to_last, to_first = (0, *range(2, rank + 2), 1), (0, rank + 1, *range(1, rank + 1))
+    xin = np.transpose(x, to_last) if last else x
+    with contextlib.nullcontext() if scope is None else keras.device(scope):
+        m = getattr(keras.layers, f"Conv{rank}DTranspose")(
+            filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+            data_format=data_format, dilation_rate=dilation_rate, use_bias=use_bias, dtype=dtype)
+        m.build(xin.shape)
+        m.set_weights([np.transpose(w, kernel_axes), b] if use_bias else [np.transpose(w, kernel_axes)])
+        if gy is None:
+            y = keras.ops.convert_to_numpy(m(xin))
+            return np.transpose(y, to_first) if last else y
+        gyin = np.transpose(gy, to_last) if last else gy
+        if backend == "tensorflow":
+            import tensorflow as tf
+            tx = tf.constant(xin)
+            with tf.GradientTape() as tape:
+                tape.watch(tx)
+                yt = m(tx)
+            grads = tape.gradient(yt, [tx, m.kernel] + ([m.bias] if use_bias else []),
+                                  output_gradients=tf.constant(gyin))
+        elif backend == "torch":
+            tx = keras.ops.convert_to_tensor(xin).detach().requires_grad_()   # a leaf: autograd fills tx.grad
+            m(tx).backward(keras.ops.convert_to_tensor(gyin))
+            with warnings.catch_warnings():   # torch warns when .grad is read off a non-leaf: it is None then
+                warnings.simplefilter("ignore", UserWarning)
+                grads = [tx.grad, m.kernel.value.grad] + ([m.bias.value.grad] if use_bias else [])
+        else:
+            import jax
+            import jax.numpy as jnp
+            trainable = [v.value for v in m.trainable_variables]
+            fixed = [v.value for v in m.non_trainable_variables]
+            gxl, gtv = jax.vjp(lambda xv, tv: m.stateless_call(tv, fixed, xv)[0], jnp.asarray(xin),
+                               trainable)[1](jnp.asarray(gyin))
+            slot = {id(v): n for n, v in enumerate(m.trainable_variables)}
+            grads = [gxl, gtv[slot[id(m.kernel)]]] + ([gtv[slot[id(m.bias)]]] if use_bias else [])
+        grads = [None if g is None else keras.ops.convert_to_numpy(g) for g in grads] + [None]
+    gx = grads[0] if grads[0] is None or not last else np.transpose(grads[0], to_first)
+    gw = None if grads[1] is None else np.transpose(grads[1], tuple(int(a) for a in np.argsort(kernel_axes)))
+    return gx, gw, grads[2] if use_bias else None
 
 
 def _backend_version(backend: str) -> str:
@@ -449,7 +349,8 @@ def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", 
              notes: str = "Conv{1,2,3}DTranspose; no groups argument in Keras 3") -> list[Surface]:
     """The layer's surface on `backend`, built without importing keras (load() passes what it found)."""
     return [ConvTranspose(framework=f"keras-{backend}", name="keras.layers.ConvTranspose", doc=DOC, groups=False,
-                          bias=True, dtypes=dtypes, notes=notes)]
+                          bias=True, dtypes=dtypes, notes=notes, call=keras_conv_transpose, gradient=True,
+                          param_keys=("padding", "output_padding", "data_format", "device_scope"))]
 
 
 # -- command line (conformance.spelling): how Keras users write this layer, for explain/solve/translate ----------

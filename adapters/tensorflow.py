@@ -59,8 +59,9 @@ import abc
 
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv, Dim
-from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, cpu_model, dedent, window_from_dims)
+from conformance.source import shipped
+from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
+                                 Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
@@ -78,39 +79,9 @@ def _tf_device(device: str) -> str:
 
 DOC_TF32 = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_tensor_float_32_execution"
 DOC_DETERMINISM = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism"
-MODES = ("eager", "xla", "onednn-off")
-ONEDNN_OFF_ENV = {"TF_ENABLE_ONEDNN_OPTS": "0"}
-_onednn_off_worker = None
-
-
-def _run_onednn_off(script: str, x, w, dtype: str):
-    """Run `script` (a snippet: sets y from x, w) in the child process that imported TensorFlow with oneDNN off;
-    an exception there is raised here under its own class name, so it is classified like an in-process one."""
-    global _onednn_off_worker
-    import atexit
-    import os
-    import tempfile
-
-    import numpy as np
-
-    from conformance.isolate import Worker
-    if _onednn_off_worker is None:
-        _onednn_off_worker = Worker(env=ONEDNN_OFF_ENV)
-        atexit.register(_onednn_off_worker.close)
-    with tempfile.TemporaryDirectory(prefix="conformance-onednn-off-") as tmp:
-        paths = {}
-        for name, a in (("x", x), ("w", w)):   # bfloat16 through float32 (exact): np.load has no ml_dtypes
-            paths[name] = os.path.join(tmp, f"{name}.npy")
-            np.save(paths[name], np.asarray(a, np.float32) if dtype == "bfloat16" else a)
-        cast = ".astype(ml_dtypes.bfloat16)" if dtype == "bfloat16" else ""
-        got = _onednn_off_worker.run("\n".join([
-            "import numpy as np" + (", ml_dtypes" if dtype == "bfloat16" else ""),
-            f"x, w = np.load({paths['x']!r}){cast}, np.load({paths['w']!r}){cast}", script]))
-    if got.crash:
-        raise RuntimeError(f"the TF_ENABLE_ONEDNN_OPTS=0 process died ({got.crash}): {got.stderr_tail[-300:]}")
-    if got.error_type:
-        raise type(got.error_type, (Exception,), {})(got.error_message)
-    return got.y
+# execution modes as data (conformance.surface.Mode): "xla" is applied by tf_conv_transpose; "onednn-off" is the same
+# call in a worker process started with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow reads it once, at import)
+MODES = (EAGER, Mode("xla"), Mode("onednn-off", env=(("TF_ENABLE_ONEDNN_OPTS", "0"),)))
 
 
 def same_padding(dim: Dim, size: int) -> tuple[int, int]:
@@ -287,42 +258,52 @@ def spell_fault(fault: str, conv: Conv, values: list, explicit_ok: bool, layouts
                         else "explicit padding is documented for conv2d_transpose only")
 
 
+# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+@shipped
+def tf_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, padding, data_format, dilations, x_perm,
+                      w_perm, y_perm, device, mode="eager"):
+    """tf.nn.<fn> (conv_transpose, conv1d_transpose, conv2d_transpose, conv3d_transpose) on canonical NumPy arrays: x
+    (N, C_in, *i) transposed by x_perm into data_format, w (C_in, C_out, *k) transposed by w_perm into the filter
+    layout (no flip: the op is the gradient of a cross-correlation), the result transposed back by y_perm (tf.nn has
+    no bias). output_shape is the full shape (batch and channels included), padding 'SAME', 'VALID' or explicit
+    [before, after] pairs for every axis. mode 'xla' runs it inside tf.function(jit_compile=True); every other mode
+    is a plain eager call (a mode that is an environment switch runs this same code in another process). Returns y;
+    given a cotangent gy, the VJPs (gx, gw, None) by tf.GradientTape over the same call, the transposes inside the
+    tape so that the gradients come back in the canonical layouts."""
+    import numpy as np
+    import tensorflow as tf
+
+    op = getattr(tf.nn, fn)
+
+    def call(tx, tw):
+        return op(tx, tw, output_shape, strides=strides, padding=padding, data_format=data_format,
+                  dilations=dilations)
+    if mode == "xla":
+        call = tf.function(call, jit_compile=True)
+    with tf.device(device):
+        if gy is None:
+            y = call(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)))
+            return np.transpose(y.numpy(), y_perm)
+        tx, tw = tf.constant(x), tf.constant(w)
+        with tf.GradientTape() as tape:
+            tape.watch([tx, tw])
+            y = tf.transpose(call(tf.transpose(tx, x_perm), tf.transpose(tw, w_perm)), y_perm)
+        gx, gw = tape.gradient(y, [tx, tw], output_gradients=tf.constant(gy))
+        gx = tf.zeros_like(tx) if gx is None else gx
+        gw = tf.zeros_like(tw) if gw is None else gw
+        return gx.numpy(), gw.numpy(), None
+
+
 class _TFSurface(Surface):
     @abc.abstractmethod
     def _fn_name(self, conv: Conv) -> str:
         """The tf.nn function this surface calls for `conv`'s rank."""
 
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        import numpy as np
-        import tensorflow as tf
-        if mode == "onednn-off":
-            return _run_onednn_off(self.snippet(params, conv, dtype, device, mode), x, w, dtype)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
         x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
-        fn = getattr(tf.nn, self._fn_name(conv))
-
-        def call(tx, tw):
-            return fn(tx, tw, out, strides=conv.stride, padding=padding, data_format=params["data_format"],
-                      dilations=conv.dilation)
-        if mode == "xla":
-            call = tf.function(call, jit_compile=True)
-        with tf.device(_tf_device(device)):
-            y = call(tf.constant(np.transpose(x, x_perm)), tf.constant(np.transpose(w, w_perm)))
-        return np.transpose(y.numpy(), y_perm)
-
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
-        lines = (['import os; os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"  # read once, when tensorflow is imported']
-                 if mode == "onednn-off" else [])
-        jit = mode == "xla"
-        return "\n".join(lines + [
-            "import numpy as np, tensorflow as tf",
-            f"f = {'tf.function(' if jit else ''}lambda x, w: tf.nn.{self._fn_name(conv)}(x, w, {out}, "
-            f"strides={conv.stride}, padding={padding!r},",
-            f"    data_format={params['data_format']!r}, dilations={conv.dilation}){', jit_compile=True)' if jit else ''}",
-            f"with tf.device({_tf_device(device)!r}):",
-            f"    y = f(tf.constant(np.transpose(x, {x_perm})), tf.constant(np.transpose(w, {w_perm})))",
-            f"y = np.transpose(y.numpy(), {y_perm})",
-        ])
+        return {"fn": self._fn_name(conv), "output_shape": out, "strides": conv.stride, "padding": padding,
+                "data_format": params["data_format"], "dilations": conv.dilation, "x_perm": x_perm,
+                "w_perm": w_perm, "y_perm": y_perm, "device": _tf_device(device), "mode": mode}
 
     def accumulation(self, dtype, device, mode="eager", params=None):
         if dtype == "float32" and device != "cpu":
@@ -340,37 +321,6 @@ class _TFSurface(Surface):
             return None
         return ("\"By default, op determinism is not enabled, so ops might return different results when run with the "
                 f"same inputs\" [{DOC_DETERMINISM}]")
-
-    # gradients (conformance.gradcheck): tf.GradientTape over the same call, the layout transposes inside the tape, so
-    # the gradients come back in canonical layouts (https://www.tensorflow.org/guide/autodiff, output_gradients:
-    # https://www.tensorflow.org/api_docs/python/tf/GradientTape#gradient)
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        import tensorflow as tf
-        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
-        fn = getattr(tf.nn, self._fn_name(conv))
-        with tf.device(_tf_device(device)):
-            tx, tw = tf.constant(x), tf.constant(w)
-            with tf.GradientTape() as tape:
-                tape.watch([tx, tw])
-                y = tf.transpose(fn(tf.transpose(tx, x_perm), tf.transpose(tw, w_perm), out, strides=conv.stride,
-                                    padding=padding, data_format=params["data_format"], dilations=conv.dilation),
-                                 y_perm)
-            gx, gw = tape.gradient(y, [tx, tw], output_gradients=tf.constant(gy))
-        return (tf.zeros_like(tx) if gx is None else gx).numpy(), (tf.zeros_like(tw) if gw is None else gw).numpy(), None
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        x_perm, w_perm, out, padding, y_perm = _layout(params, conv)
-        return dedent(f"""
-            import numpy as np, tensorflow as tf
-            with tf.device({_tf_device(device)!r}):
-                tx, tw = tf.constant(x), tf.constant(w)
-                with tf.GradientTape() as tape:
-                    tape.watch([tx, tw])
-                    yt = tf.transpose(tf.nn.{self._fn_name(conv)}(tf.transpose(tx, {x_perm}), tf.transpose(tw, {w_perm}),
-                        {out}, strides={conv.stride}, padding={padding!r}, data_format={params['data_format']!r}, dilations={conv.dilation}), {y_perm})
-                gx, gw = (g.numpy() for g in tape.gradient(yt, [tx, tw], output_gradients=tf.constant(gy)))
-            gb = None
-        """)
 
 
 class Generic(_TFSurface):
@@ -430,9 +380,12 @@ def load() -> Adapter:
 def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing tensorflow (load() adds the version and devices)."""
     common = dict(framework="tensorflow", groups=False, bias=False,
-                  dtypes=("float16", "bfloat16", "float32", "float64"), modes=MODES)
-    return [Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC, **common),
-            Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED, **common)]
+                  dtypes=("float16", "bfloat16", "float32", "float64"), modes=MODES, call=tf_conv_transpose,
+                  gradient=True)
+    return [Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC,
+                    param_keys=("padding", "output_shape", "data_format", "filters_layout"), **common),
+            Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED,
+                   param_keys=("padding", "output_shape", "data_format"), **common)]
 
 
 # -- command line (conformance.spelling): how TensorFlow users write these calls, for explain/solve/translate ---
@@ -457,7 +410,8 @@ def spellings() -> list:
                   search=lambda dim, n: range(max(1, min(n, (dim.i - 1) * dim.s) - dim.s),
                                               max(n, dim.full) + dim.s + 1),
                   help="the spatial output size (required by tf.nn; solve finds the ones that fit)"),
-            Param("data_format", ("--data-format", "--layout"), "layout", default=lambda conv, p: CHANNELS_LAST[conv.rank],
+            Param("data_format", ("--data-format", "--layout"), "layout",
+                  default=lambda conv, p: CHANNELS_LAST[conv.rank],
                   layouts=lambda rank, which: (CHANNELS_FIRST if which == "first" else CHANNELS_LAST)[rank]))
 
     forward = "the op is the gradient of the forward conv, which must map output_shape back to i: "

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 from conformance.portable import asymmetric_crop, exact_size_target
 from conformance.spec import Conv
-from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, cpu_model, dedent, window_from_dims)
+from conformance.source import shipped
+from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
+                                 Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
@@ -51,53 +52,8 @@ def _device(device: str) -> str:
 
 DOC_TF32 = "https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices"
 DOC_RANDOMNESS = "https://pytorch.org/docs/stable/notes/randomness.html"
-MODES = ("eager", "compile", "channels_last", "mkldnn-off")
-
-
-def _memory_format(rank: int) -> str:
-    return "channels_last" if rank == 2 else "channels_last_3d"
-
-
-def _numpy(y):
-    """A result tensor as a NumPy array; bfloat16 as float32 (exact: NumPy has no bfloat16 of its own)."""
-    import torch
-    y = y.detach().cpu()
-    return (y.float() if y.dtype == torch.bfloat16 else y).numpy()
-
-
-def _in_mode(mode: str, fn, conv: Conv, *tensors):
-    """fn(*tensors) in an execution mode (module doc)."""
-    import torch
-    if mode == "channels_last":
-        fmt = getattr(torch, _memory_format(conv.rank))
-        tensors = tuple(t.contiguous(memory_format=fmt) if t is not None and t.dim() == conv.rank + 2 else t
-                        for t in tensors)
-        return fn(*tensors)
-    if mode == "mkldnn-off":
-        import warnings
-        with warnings.catch_warnings():      # flags() also sets the oneDNN TF32 switch, which warns that it is
-            warnings.simplefilter("ignore", UserWarning)   # for Intel GPUs only: noise on CPU and CUDA
-            with torch.backends.mkldnn.flags(enabled=False):
-                return fn(*tensors)
-    if mode == "compile":
-        # a fresh cache per call: past torch._dynamo.config.recompile_limit (8) shapes of one function, dynamo
-        # would silently run it eagerly
-        torch._dynamo.reset()
-        return torch.compile(fn, fullgraph=True, dynamic=False)(*tensors)
-    return fn(*tensors)
-
-
-def _mode_source(mode: str, conv: Conv, fn: str, args: str) -> tuple[list[str], str, str | None]:
-    """_in_mode as source for the snippets: (setup lines, the call of `fn` on `args`, a context manager or None)."""
-    if mode == "channels_last":
-        fmt = _memory_format(conv.rank)
-        return ([f"cl = lambda t: t if t is None or t.dim() != {conv.rank + 2} else "
-                 f"t.contiguous(memory_format=torch.{fmt})"], f"{fn}(*map(cl, ({args},)))", None)
-    if mode == "mkldnn-off":
-        return [], f"{fn}({args})", "torch.backends.mkldnn.flags(enabled=False)"
-    if mode == "compile":
-        return [], f"torch.compile({fn}, fullgraph=True, dynamic=False)({args})", None
-    return [], f"{fn}({args})", None
+# execution modes as data (conformance.surface.Mode); torch_conv_transpose applies each
+MODES = (EAGER, Mode("compile", slow=True), Mode("channels_last"), Mode("mkldnn-off"))
 
 
 def _check_padding(padding, doc: str) -> Refusal | None:
@@ -211,18 +167,81 @@ def spell_module(intent: str, conv: Conv) -> dict:
     return {"padding": [p for p, _ in pads], "output_size": [n for _, n in pads]}
 
 
+# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+@shipped
+def torch_conv_transpose(x, w, b, gy=None, *, api, rank, stride, padding, dilation, groups, device, mode="eager",
+                         output_padding=None, output_size=None):
+    """PyTorch's transposed convolution on canonical NumPy arrays: x (N, C_in, *i), w (C_in, C_out/groups, *k) --
+    torch's own weight layout, applied without a flip -- and b (C_out,) or None. api 'functional' calls
+    torch.nn.functional.conv_transpose{rank}d(..., output_padding=); 'module' builds nn.ConvTranspose{rank}d, copies
+    w and b into it and calls it with output_size=. In `mode`: 'eager'; 'compile' (torch.compile, fullgraph, static
+    shapes, a fresh cache per call: past 8 shapes of one function dynamo would silently run it eagerly);
+    'channels_last' (input, weight and module in channels_last / channels_last_3d memory format); 'mkldnn-off'
+    (inside torch.backends.mkldnn.flags(enabled=False)). Returns y as NumPy (bfloat16 as float32, exactly); given a
+    cotangent gy, the VJPs (gx, gw, gb) instead (a gradient the output does not depend on is zeros)."""
+    import contextlib
+    import warnings
+
+    import numpy as np
+    import torch
+
+    def tensor(a):
+        if a is None:
+            return None
+        if a.dtype.name == "bfloat16":     # ml_dtypes' bfloat16 (NumPy has none): through float32, exactly
+            return torch.from_numpy(np.asarray(a, np.float32)).to(device, torch.bfloat16)
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
+    def numpy(t):
+        t = t.detach().cpu()
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+
+    tx, tw, tb = tensor(x), tensor(w), tensor(b)
+    memory = {2: torch.channels_last, 3: torch.channels_last_3d}.get(rank) if mode == "channels_last" else None
+    if api == "module":
+        m = getattr(torch.nn, f"ConvTranspose{rank}d")(
+            tx.shape[1], tw.shape[1] * groups, tuple(tw.shape[2:]), stride=stride, padding=padding, groups=groups,
+            bias=tb is not None, dilation=dilation, device=device, dtype=tw.dtype)
+        with torch.no_grad():
+            m.weight.copy_(tw)
+            if tb is not None:
+                m.bias.copy_(tb)
+        if memory is not None:
+            m = m.to(memory_format=memory)
+        leaves = [m.weight, m.bias]
+
+        def call(tx):
+            return m(tx, output_size=list(output_size))
+    else:
+        if memory is not None:
+            tw = tw.contiguous(memory_format=memory)
+        leaves = [tw, tb]
+        fn = getattr(torch.nn.functional, f"conv_transpose{rank}d")
+
+        def call(tx):
+            return fn(tx, tw, tb, stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                      dilation=dilation)
+    if memory is not None:
+        tx = tx.contiguous(memory_format=memory)
+    if gy is not None:
+        for t in (tx, *leaves):
+            if t is not None:
+                t.requires_grad_()
+    if mode == "compile":
+        torch._dynamo.reset()
+        call = torch.compile(call, fullgraph=True, dynamic=False)
+    context = torch.backends.mkldnn.flags(enabled=False) if mode == "mkldnn-off" else contextlib.nullcontext()
+    with warnings.catch_warnings():       # mkldnn.flags() also sets oneDNN's TF32 switch and warns it is for Intel GPUs
+        warnings.simplefilter("ignore", UserWarning)
+        with context:
+            if gy is None:
+                with torch.no_grad():
+                    return numpy(call(tx))
+            call(tx).backward(tensor(gy))
+    return tuple(None if t is None else numpy(t.grad if t.grad is not None else t * 0) for t in (tx, *leaves))
+
+
 class _TorchSurface(Surface):
-    def _tensors(self, x, w, b, device):
-        import numpy as np
-        import torch
-        dev = _device(device)
-
-        def t(a):
-            if a.dtype.name == "bfloat16":       # ml_dtypes.bfloat16: through float32, exactly
-                return torch.from_numpy(np.asarray(a, np.float32)).to(dev, torch.bfloat16)
-            return torch.from_numpy(a).to(dev)
-        return t(x), t(w), (t(b) if b is not None else None)
-
     def mode_supports(self, mode, conv, dtype):
         if mode == "channels_last" and conv.rank == 1:
             return "channels_last has no 3-D tensor form (torch.channels_last is 4-D, channels_last_3d 5-D)"
@@ -244,6 +263,10 @@ class _TorchSurface(Surface):
         return ("\"the cuDNN library, used by CUDA convolution operations, can be a source of nondeterminism\" "
                 f"unless torch.backends.cudnn.deterministic = True [{DOC_RANDOMNESS}]")
 
+    def _common(self, params, conv, device, mode) -> dict:
+        return {"rank": conv.rank, "stride": conv.stride, "padding": tuple(params["padding"]),
+                "dilation": conv.dilation, "groups": conv.groups, "device": _device(device), "mode": mode}
+
 
 class Functional(_TorchSurface):
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
@@ -259,58 +282,9 @@ class Functional(_TorchSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return fault_functional(fault, conv, values)
 
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        import torch.nn.functional as F
-        fn = getattr(F, f"conv_transpose{conv.rank}d")
-        tx, tw, tb = self._tensors(x, w, b, device)
-
-        def call(tx, tw, tb):
-            return fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
-                      output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
-        return _numpy(_in_mode(mode, call, conv, tx, tw, tb))
-
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        setup, call, ctx = _mode_source(mode, conv, "f", "t(x), t(w), t(b)")
-        result = f"y = {call}.cpu(){'.float()' if dtype == 'bfloat16' else ''}.numpy()"
-        return "\n".join([
-            "import torch",
-            _tensor_source(dtype, device),
-            f"f = lambda x, w, b: torch.nn.functional.conv_transpose{conv.rank}d(x, w, b, stride={conv.stride}, "
-            f"padding={tuple(params['padding'])},",
-            f"    output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation})",
-            *setup,
-            *([f"with {ctx}:", "    " + result] if ctx else [result]),
-        ])
-
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        import torch
-        import torch.nn.functional as F
-        fn = getattr(F, f"conv_transpose{conv.rank}d")
-        tx, tw, tb = (None if t is None else t.requires_grad_() for t in self._tensors(x, w, b, device))
-        y = fn(tx, tw, tb, stride=conv.stride, padding=tuple(params["padding"]),
-               output_padding=tuple(params["output_padding"]), groups=conv.groups, dilation=conv.dilation)
-        y.backward(torch.from_numpy(gy).to(y.device))
-        return _grads(tx, tw, tb)
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        return dedent(f"""
-            import torch
-            t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r}).requires_grad_()
-            tx, tw, tb = t(x), t(w), t(b)
-            torch.nn.functional.conv_transpose{conv.rank}d(
-                tx, tw, tb, stride={conv.stride}, padding={tuple(params['padding'])},
-                output_padding={tuple(params['output_padding'])}, groups={conv.groups}, dilation={conv.dilation},
-            ).backward(torch.from_numpy(gy).to({_device(device)!r}))
-            gx, gw = tx.grad.cpu().numpy(), tw.grad.cpu().numpy()
-            gb = None if tb is None else tb.grad.cpu().numpy()
-        """)
-
-
-def _grads(tx, tw, tb):
-    """(gx, gw, gb) as NumPy arrays from the leaves' .grad (None, a tensor the output does not depend on: zeros)."""
-    def grad(t):
-        return None if t is None else (t.grad if t.grad is not None else t.detach() * 0).detach().cpu().numpy()
-    return grad(tx), grad(tw), grad(tb)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        return {"api": "functional", **self._common(params, conv, device, mode),
+                "output_padding": tuple(params["output_padding"])}
 
 
 class Module(_TorchSurface):
@@ -329,79 +303,9 @@ class Module(_TorchSurface):
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         return fault_module(fault, conv, values)
 
-    def _module(self, conv, params, dtype, device):
-        import torch
-        cls = getattr(torch.nn, f"ConvTranspose{conv.rank}d")
-        return cls(conv.c_in, conv.c_out, conv.kernel, stride=conv.stride, padding=tuple(params["padding"]),
-                   groups=conv.groups, bias=conv.bias, dilation=conv.dilation,
-                   device=_device(device), dtype=getattr(torch, dtype))
-
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        import torch
-        tx, tw, tb = self._tensors(x, w, b, device)
-        with torch.no_grad():
-            m = self._module(conv, params, dtype, device)
-            m.weight.copy_(tw)
-            if tb is not None:
-                m.bias.copy_(tb)
-            if mode == "channels_last":
-                m = m.to(memory_format=getattr(torch, _memory_format(conv.rank)))
-            y = _in_mode(mode, lambda tx: m(tx, output_size=list(params["output_size"])), conv, tx)
-        return _numpy(y)
-
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        setup, call, ctx = _mode_source(mode, conv, "f", "t(x)")
-        return "\n".join([
-            "import torch",
-            _tensor_source(dtype, device),
-            f"m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},",
-            f"    padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, "
-            f"dilation={conv.dilation},",
-            f"    device={_device(device)!r}, dtype=torch.{dtype})",
-            *setup,
-            f"with torch.no_grad(){', ' + ctx if ctx else ''}:",
-            "    m.weight.copy_(t(w))",
-            "    if b is not None: m.bias.copy_(t(b))",
-            *([f"    m = m.to(memory_format=torch.{_memory_format(conv.rank)})"] if mode == "channels_last" else []),
-            f"    f = lambda x: m(x, output_size={list(params['output_size'])})",
-            f"    y = {call}.cpu(){'.float()' if dtype == 'bfloat16' else ''}.numpy()",
-        ])
-
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        import torch
-        tx, tw, tb = self._tensors(x, w, b, device)
-        m = self._module(conv, params, dtype, device)
-        with torch.no_grad():
-            m.weight.copy_(tw)
-            if tb is not None:
-                m.bias.copy_(tb)
-        tx.requires_grad_()
-        y = m(tx, output_size=list(params["output_size"]))
-        y.backward(torch.from_numpy(gy).to(y.device))
-        return _grads(tx, m.weight, m.bias if conv.bias else None)
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        return dedent(f"""
-            import torch
-            m = torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {conv.kernel}, stride={conv.stride},
-                padding={tuple(params['padding'])}, groups={conv.groups}, bias={conv.bias}, dilation={conv.dilation},
-                device={_device(device)!r}, dtype=torch.{dtype})
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(w))
-                if b is not None: m.bias.copy_(torch.from_numpy(b))
-            tx = torch.from_numpy(x).to({_device(device)!r}).requires_grad_()
-            m(tx, output_size={list(params['output_size'])}).backward(torch.from_numpy(gy).to({_device(device)!r}))
-            gx, gw = tx.grad.cpu().numpy(), m.weight.grad.cpu().numpy()
-            gb = None if b is None else m.bias.grad.cpu().numpy()
-        """)
-
-
-def _tensor_source(dtype: str, device: str) -> str:
-    """Source of `t`, canonical NumPy array -> tensor on the device (bfloat16 through float32, as _tensors)."""
-    if dtype == "bfloat16":
-        return (f"t = lambda a: None if a is None else torch.from_numpy(a.astype('float32')).to({_device(device)!r}, "
-                "torch.bfloat16)")
-    return f"t = lambda a: None if a is None else torch.from_numpy(a).to({_device(device)!r})"
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        return {"api": "module", **self._common(params, conv, device, mode),
+                "output_size": list(params["output_size"])}
 
 
 def load() -> Adapter:
@@ -419,9 +323,11 @@ def load() -> Adapter:
 def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing torch (load() adds the version and devices)."""
     common = dict(framework="torch", groups=True, bias=True, dtypes=("float16", "bfloat16", "float32", "float64"),
-                  modes=MODES, slow_modes=("compile",))
-    return [Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL, **common),
-            Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, **common)]
+                  modes=MODES, call=torch_conv_transpose, gradient=True)
+    return [Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL,
+                       param_keys=("padding", "output_padding"), **common),
+            Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, param_keys=("padding", "output_size"),
+                   **common)]
 
 
 # -- command line (conformance.spelling): how PyTorch users write these calls, for explain/solve/translate ------

@@ -19,7 +19,8 @@ import sys
 from conformance.verbs import dispatch
 
 # modules that register a verb, in the order `--help` lists them
-VERB_MODULES = ["conformance.summary_cli", "conformance.matrix_cli", "conformance.errors_cli", "conformance.entries_cli",
+VERB_MODULES = ["conformance.summary_cli", "conformance.matrix_cli", "conformance.errors_cli",
+                "conformance.entries_cli",
                 "conformance.cli.explain", "conformance.cli.solve", "conformance.cli.translate"]
 
 

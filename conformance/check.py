@@ -181,9 +181,8 @@ def run_case(surface: Surface, case: Case, isolate: bool = False, on_result=None
 
 
 def call(surface: Surface, x, w, b, case: Case):
-    """surface.run for the case, in its mode (`mode=` passed only when not eager: see Surface.modes)."""
-    extra = {} if case.mode == "eager" else {"mode": case.mode}
-    return surface.run(x, w, b, case.params, case.conv, case.dtype, case.device, **extra)
+    """surface.run for the case, in its mode."""
+    return surface.run(x, w, b, case.params, case.conv, case.dtype, case.device, case.mode)
 
 
 def accumulation(surface: Surface, case: Case) -> str | None:

@@ -98,7 +98,7 @@ def script(surface: Surface, case: Case, version: str = "", check: bool = False,
         f"assert tuple(np.shape(y)) == gy.shape, f'{_SHAPE_MARKER} {{np.shape(y)}}, documented {{gy.shape}}'",
         *([f"{STAGE_NAME} = 'gradient'  # for conformance.gradcheck: an exception from here on is the gradient's"]
           if pack else []),
-        surface.vjp_snippet(case.params, conv, case.dtype, case.device),
+        surface.vjp_source(case.params, conv, case.dtype, case.device),
         "print(*(f'{n} {None if g is None else g.shape}' for n, g in (('gx', gx), ('gw', gw), ('gb', gb))))",
     ]
     if check:

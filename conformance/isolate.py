@@ -150,3 +150,34 @@ def default_worker() -> Worker:
 
 def run_isolated(script: str, timeout: float | None = None) -> Isolated:
     return default_worker().run(script, timeout)
+
+
+_env_workers: dict[tuple, Worker] = {}
+
+
+def run_with_env(script: str, arrays: dict, env: dict, timeout: float | None = None):
+    """Run `script` (it reads the NumPy arrays `arrays` by name and sets `y`) in a worker process started with the
+    environment variables `env` (a framework switch read at import: TF_ENABLE_ONEDNN_OPTS=0), one worker per
+    environment, reused; return its `y`. An exception there is raised here under its own class name, so it is
+    classified like an in-process one; a death raises RuntimeError with the signal and the stderr tail."""
+    key = tuple(sorted(env.items()))
+    worker = _env_workers.get(key)
+    if worker is None:
+        worker = _env_workers[key] = Worker(env=env)
+        atexit.register(worker.close)
+    with tempfile.TemporaryDirectory(prefix="conformance-env-") as tmp:
+        lines = ["import numpy as np"]
+        for name, a in arrays.items():
+            if a is None:
+                lines.append(f"{name} = None")
+                continue
+            path = os.path.join(tmp, f"{name}.npy")
+            bf16 = a.dtype.name == "bfloat16"          # np.load has no ml_dtypes: through float32, exactly
+            np.save(path, np.asarray(a, np.float32) if bf16 else a)
+            lines.append(f"{name} = np.load({path!r})" + (".astype(__import__('ml_dtypes').bfloat16)" if bf16 else ""))
+        got = worker.run("\n".join([*lines, script]), timeout)
+    if got.crash:
+        raise RuntimeError(f"the process with {env} died ({got.crash}): {got.stderr_tail[-300:]}")
+    if got.error_type:
+        raise type(got.error_type, (Exception,), {})(got.error_message)
+    return got.y

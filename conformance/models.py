@@ -76,11 +76,11 @@ def zero_stuffed_correlation(x, w, b, problem: Problem, dense_kernel: bool = Fal
 
 
 def stride_phase_last_dim(x, w, b, problem: Problem):
-    """oneDNN's strided backward-data kernel (brgconv_strided) in its exec_trans mode: output o (full position o + c) and tap j read the
-    input at u = o + c - j*d only when u is a multiple of the stride s (stuffed holes skipped), per dimension; along
-    the LAST spatial dim every such tap is applied and a u/s outside [0, i) reads a zero of the padded copy that is
-    multiplied (0 * Inf = NaN, "phantom" positions before the first / after the last input element); along the other
-    dims only real positions count. Finite inputs give the reference's values."""
+    """oneDNN's strided backward-data kernel (brgconv_strided) in its exec_trans mode: output o (full position o + c)
+    and tap j read the input at u = o + c - j*d only when u is a multiple of the stride s (stuffed holes skipped), per
+    dimension; along the LAST spatial dim every such tap is applied and a u/s outside [0, i) reads a zero of the
+    padded copy that is multiplied (0 * Inf = NaN, "phantom" positions before the first / after the last input
+    element); along the other dims only real positions count. Finite inputs give the reference's values."""
     return _stride_phase(x, w, b, problem, problem.conv.rank - 1)
 
 

@@ -60,7 +60,7 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False, d
         "# (C_in, C_out/groups, *k), no flip",
         f"b = rng.standard_normal({conv.c_out}).astype({_np_dtype(case.dtype)})" if conv.bias else "b = None",
         *[f"{name}.flat[{index}] = {_ieee(value)}" for name, index, value in case.poison],
-        surface.snippet(case.params, conv, case.dtype, case.device, **({} if mode == "eager" else {"mode": mode})),
+        surface.source(case.params, conv, case.dtype, case.device, mode),
         "print(y.shape)",
     ]
     if check and (documented.refused or documented.window is not None):

@@ -60,7 +60,8 @@ def summarize(records: list[dict], expectations: list[Expectation]) -> str:
         lines.append(f"  {e.id} ({e.kind}, {expected_seen[e.id]} cases): {e.reason.splitlines()[0][:100]}")
     counts = accounting.account(records, expectations)
     lines.append("expected-divergence entries (python -m conformance entries RECORDS for the details):")
-    lines += ["  " + ln for ln in accounting.table([c for c in counts if c.covered], records, detail=False).splitlines()]
+    table = accounting.table([c for c in counts if c.covered], records, detail=False)
+    lines += ["  " + ln for ln in table.splitlines()]
     wide = [c for c in counts if c.wide]
     lines.append(f"wide entries (precision below {accounting.WIDE_PRECISION} over {accounting.WIDE_MIN}+ cases): "
                  f"{len(wide)}" + (f": {', '.join(c.entry.id for c in wide)}" if wide else ""))

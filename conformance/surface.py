@@ -4,9 +4,12 @@ A `Surface` states three things about one framework API:
   1. `semantics(params, conv)`: the *documented* mapping from the API's own parameters and the input
      geometry to the output window (c, L) per dimension, or to the documented refusal. A pure function
      written from the framework's documentation, never by calling the framework.
-  2. `run(...)`: canonical NumPy arrays in, the framework's call, a canonical NumPy array out.
-  3. capabilities (ranks, dtypes, groups, bias, dilation) and `draw_params`, so strategies draw only what
-     the surface can express.
+  2. `call`, written once: a shipped function (conformance.source), canonical NumPy arrays in, the framework's
+     call, a canonical NumPy array out (and the VJPs, given a cotangent); `arguments` gives its keyword arguments
+     for a case. The harness runs it here, in a mode's process, in the crash-isolating worker, and prints it in
+     reproducers: all the same lines.
+  3. capabilities (ranks, dtypes, groups, bias, dilation, modes as data) and `draw_params`, so strategies draw
+     only what the surface can express.
 
 `draw_params` receives a `Drawer` (integers, choices, booleans); the suites back it with Hypothesis, so
 adapters never import Hypothesis and the draws shrink well.
@@ -17,10 +20,11 @@ from __future__ import annotations
 import abc
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from . import source
 from .spec import Conv, Window
 
 
@@ -89,9 +93,35 @@ def cpu_model() -> str:
     return f"{platform.processor() or platform.machine() or 'CPU'} ({os.cpu_count()} cores)"
 
 
+@dataclass(frozen=True)
+class Mode:
+    """An execution mode of a surface's call: eager dispatch, or a jit/compiled/... form the call itself applies (its
+    `mode` argument), or a framework switch read once at import (`env`: the call then runs in a worker process
+    started with these variables). `slow`: compiles for seconds per new shape (the modes property draws few)."""
+
+    name: str
+    env: tuple[tuple[str, str], ...] = ()
+    slow: bool = False
+
+
+EAGER = Mode("eager")
+
+
 @dataclass
 class Surface(abc.ABC):
-    """Base for one API surface. Subclasses implement draw_params, semantics, run and snippet."""
+    """Base for one API surface (module doc). A subclass states, once each:
+
+      call           a shipped function (conformance.source: a module-level function whose source is also what the
+                     worker and the reproducers run), `call(x, w, b, gy=None, **arguments)`: canonical NumPy arrays
+                     in, the canonical result out, or with a cotangent `gy` the VJPs (gx, gw, gb) in canonical
+                     layouts (gb None without a bias). `gradient` says whether it takes `gy`.
+      arguments      the call's keyword arguments for a case (pure, framework-free; every value a literal)
+      draw_params    the API's own parameters, legal and illegal, through the Drawer. The params contract: every
+                     key in `param_keys` is present in every dict it returns (None where the API's argument is
+                     absent), so predicates over them never meet a missing name; tests/test_semantics.py checks it
+      semantics      the documented window or refusal (pure, from the docs)
+    and optionally spell, spell_fault, accumulation, nondeterminism, mode_supports.
+    """
 
     framework: str                    # e.g. "torch", "keras-jax"
     name: str                         # e.g. "torch.nn.functional.conv_transpose{1,2,3}d"
@@ -103,11 +133,11 @@ class Surface(abc.ABC):
     dilation: bool = True
     notes: str = ""
     extra: dict = field(default_factory=dict)
-    # execution modes besides plain eager calls (tf.function(jit_compile=True), jax.jit, torch.compile, ...): a
-    # record dimension (Case.mode). `run` and `snippet` take `mode=` only when it is not "eager", so a surface
-    # without modes keeps the plain signature.
-    modes: tuple[str, ...] = ("eager",)
-    slow_modes: tuple[str, ...] = ()  # modes that compile per call for seconds: the mode property draws few examples
+    # execution modes (data): eager first; a record dimension (Case.mode)
+    modes: tuple[Mode, ...] = (EAGER,)
+    call: Callable | None = None      # the shipped call function (class doc)
+    gradient: bool = False            # `call` takes a cotangent gy and returns the VJPs
+    param_keys: tuple[str, ...] = ()  # the keys every params dict of this surface has (class doc)
 
     @property
     def id(self) -> str:
@@ -116,6 +146,16 @@ class Surface(abc.ABC):
     @property
     def short_name(self) -> str:
         return self.name
+
+    @property
+    def mode_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.modes)
+
+    def mode(self, name: str) -> Mode:
+        for m in self.modes:
+            if m.name == name:
+                return m
+        raise KeyError(f"{self.id} has no mode {name!r} (modes: {', '.join(self.mode_names)})")
 
     # -- each surface implements these ---------------------------------------------------------------
     @abc.abstractmethod
@@ -127,10 +167,8 @@ class Surface(abc.ABC):
         """The documented window or refusal for these parameters; pure, from the docs (cite them)."""
 
     @abc.abstractmethod
-    def run(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, params: dict, conv: Conv,
-            dtype: str, device: str, mode: str = "eager") -> np.ndarray:
-        """Call the framework on canonical arrays (already of `dtype`; bfloat16 as ml_dtypes.bfloat16) in execution
-        `mode` (passed only when not "eager"); return the canonical-layout result."""
+    def arguments(self, params: dict, conv: Conv, dtype: str, device: str, mode: str = "eager") -> dict:
+        """The keyword arguments of `call` for this case: literals only (they are written into scripts by repr)."""
 
     def spell(self, intent: str, conv: Conv) -> dict:
         """This API's parameters for a portable intent (conformance.portable.INTENTS), written the way its users
@@ -143,33 +181,50 @@ class Surface(abc.ABC):
         valid 'valid' spelling; raises Unexpressible when the API has no such parameter."""
         raise Unexpressible(f"{self.id} spells no parameter faults")
 
-    @abc.abstractmethod
-    def snippet(self, params: dict, conv: Conv, dtype: str, device: str, mode: str = "eager") -> str:
-        """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y` (canonical layout), making
-        the call in `mode` (passed only when not "eager")."""
+    # -- the call, written once (`call`): run here, in a mode's process, or shipped as source ------------------
+    def run(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, params: dict, conv: Conv,
+            dtype: str, device: str, mode: str = "eager") -> np.ndarray:
+        """`call` on canonical arrays (already of `dtype`; bfloat16 as ml_dtypes.bfloat16) in execution `mode`: in
+        this process, or for a mode with an environment in a worker process started with it."""
+        args = self.arguments(params, conv, dtype, device, mode)
+        env = self.mode(mode).env
+        if env:
+            from .isolate import run_with_env
+            return run_with_env(source.script(self.call, "y", "x, w, b", args), {"x": x, "w": w, "b": b}, dict(env))
+        return self.call(x, w, b, **args)
 
-    # -- gradients (conformance.gradcheck); a surface without autodiff keeps these defaults ------------------
-    def vjp(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gy: np.ndarray, params: dict, conv: Conv,
-            dtype: str, device: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """The framework's vector-Jacobian products of the same call as `run` for the cotangent `gy` (canonical
-        layout, the output's shape): (gx, gw, gb) in canonical layouts, gb None without a bias. The default raises
-        NotImplementedError: the surface has no autodiff (`has_vjp` is False)."""
-        raise NotImplementedError(f"{self.id} has no autodiff")
-
-    def vjp_snippet(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
-        """Python source that, given canonical NumPy arrays x, w, b, gy of `dtype`, sets gx, gw, gb (canonical
-        layouts, gb None without a bias) the way `vjp` computes them."""
-        raise NotImplementedError(f"{self.id} has no autodiff")
+    def source(self, params: dict, conv: Conv, dtype: str, device: str, mode: str = "eager") -> str:
+        """Python source that, given canonical NumPy arrays x, w, b of `dtype`, sets `y`: `call`'s own source and the
+        line that calls it (a mode's environment variables are set first: they are read at import)."""
+        env = self.mode(mode).env
+        lines = [f"import os; os.environ[{k!r}] = {v!r}  # read once, when the framework is imported"
+                 for k, v in env]
+        return "\n".join([*lines, source.script(self.call, "y", "x, w, b",
+                                                 self.arguments(params, conv, dtype, device, mode))])
 
     @property
     def has_vjp(self) -> bool:
-        """True when the surface overrides `vjp` (the framework differentiates this call)."""
-        return type(self).vjp is not Surface.vjp
+        """True when `call` computes the framework's VJPs (`gradient`)."""
+        return self.gradient
+
+    def vjp(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gy: np.ndarray, params: dict, conv: Conv,
+            dtype: str, device: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The framework's vector-Jacobian products of the same call for the cotangent `gy` (canonical layout, the
+        output's shape): (gx, gw, gb) in canonical layouts, gb None without a bias (eager mode)."""
+        if not self.gradient:
+            raise NotImplementedError(f"{self.id} has no autodiff")
+        return self.call(x, w, b, gy, **self.arguments(params, conv, dtype, device))
+
+    def vjp_source(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
+        """Python source that, given canonical NumPy arrays x, w, b, gy of `dtype`, sets gx, gw, gb as `vjp` does."""
+        if not self.gradient:
+            raise NotImplementedError(f"{self.id} has no autodiff")
+        return source.script(self.call, "gx, gw, gb", "x, w, b, gy", self.arguments(params, conv, dtype, device))
 
     # -- devices, modes and precision (conformance.agreement); surfaces override what their docs say ------------
     def mode_supports(self, mode: str, conv: Conv, dtype: str) -> str | None:
         """None if `mode` can run `conv` in `dtype`, else why not (e.g. no channels_last form of a 3-D tensor)."""
-        return None if mode in self.modes else f"{self.id} has no {mode!r} mode"
+        return None if mode in self.mode_names else f"{self.id} has no {mode!r} mode"
 
     def accumulation(self, dtype: str, device: str, mode: str = "eager", params: dict | None = None) -> str | None:
         """The precision the framework documents for this call's sums, when it is not `dtype` itself (a key of

@@ -61,7 +61,8 @@ def lottery(data) -> float:
     """A number in [0, 1), uniform over Hypothesis's ordinary draws. Hypothesis prefers the small and boundary values
     of an integer range (0, 1, powers of two, the maximum), so the number is the complement of the low digits of a
     32-bit draw: those values all land far from 0 (a case is admitted when the number is below the rate)."""
-    return 1.0 - (data.draw(st.integers(0, 2 ** 32 - 1), label="revisit an expected divergence") % LOTTERY + 1) / LOTTERY
+    ticket = data.draw(st.integers(0, 2 ** 32 - 1), label="revisit an expected divergence")
+    return 1.0 - (ticket % LOTTERY + 1) / LOTTERY
 
 
 def judged(judge, props, surface: Surface, version: str, data, draw_case):

@@ -9,7 +9,7 @@ float32 or float64), in mode m on the target's device:
   determinism      the call in m, and the eager call, made twice: kind "nondeterminism" when the two differ and the
                    framework does not document that they may (skipped for calls run in the worker process)
 The root conftest.py runs this once per (surface, device, mode); a surface with only eager calls is a skip.
-Modes that compile for seconds per shape (Surface.slow_modes: torch.compile) draw few examples.
+Modes that compile for seconds per shape (Mode.slow: torch.compile) draw few examples.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SLOW_EXAMPLES = 3      # a slow mode (torch.compile: seconds per new shape on CP
 
 def test_modes(target, mode, judge):
     surface = target[0]
-    examples = scaled(SLOW_EXAMPLES if mode in surface.slow_modes else EXAMPLES)
+    examples = scaled(SLOW_EXAMPLES if surface.mode(mode).slow else EXAMPLES)
     settings(max_examples=examples)(given(data=st.data())(_in_mode))(target, mode, judge)
 
 

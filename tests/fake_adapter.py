@@ -40,8 +40,9 @@ import os
 
 import numpy as np
 
+from conformance.source import shipped
 from conformance.spec import Conv
-from conformance.surface import Adapter, Device, Documented, Drawer, Refusal, Surface, dedent, window_from_dims
+from conformance.surface import Adapter, Device, Documented, Drawer, Refusal, Surface, window_from_dims
 
 DOC = "tests/fake_adapter.py (module docstring)"
 
@@ -134,6 +135,13 @@ def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, grou
     return y
 
 
+@shipped
+def fake_call(x, w, b, gy=None, *, stride, padding, output_padding, dilation, groups, dtype, mutation):
+    """The fake framework's call (tests/fake_adapter.py, fake_conv_transpose) with a mutation, as a dtype."""
+    from tests.fake_adapter import fake_conv_transpose
+    return fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups, mutation).astype(dtype)
+
+
 class FakeSurface(Surface):
     """The fake's surface; `extra["mutation"]` fixes its mutation, else FAKE_MUTATION (default none) chooses."""
 
@@ -155,22 +163,14 @@ class FakeSurface(Surface):
             return Documented(refusal=Refusal(f"output length {[n for _, n in pairs]} < 1", DOC))
         return window_from_dims(pairs, "c = padding; L = F - 2 padding + output_padding", DOC)
 
-    def run(self, x, w, b, params, conv, dtype, device):
-        y = fake_conv_transpose(x, w, b, conv.stride, params["padding"], params["output_padding"], conv.dilation,
-                                conv.groups, self.mutation or os.environ.get("FAKE_MUTATION", "none"))
-        return y.astype(dtype)
-
-    def snippet(self, params, conv, dtype, device):
-        mutation = repr(self.mutation) if self.mutation else 'os.environ.get("FAKE_MUTATION", "none")'
-        return dedent(f"""
-            import os
-            from tests.fake_adapter import fake_conv_transpose
-            y = fake_conv_transpose(x, w, b, {conv.stride}, {params['padding']}, {params['output_padding']},
-                                    {conv.dilation}, {conv.groups}, {mutation}).astype({dtype!r})
-        """)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        return {"stride": conv.stride, "padding": list(params["padding"]),
+                "output_padding": list(params["output_padding"]), "dilation": conv.dilation, "groups": conv.groups,
+                "dtype": dtype, "mutation": self.mutation or os.environ.get("FAKE_MUTATION", "none")}
 
 
 def load() -> Adapter:
-    surface = FakeSurface(framework="fake", name="fake.conv_transpose", doc=DOC, groups=True, bias=True)
+    surface = FakeSurface(framework="fake", name="fake.conv_transpose", doc=DOC, groups=True, bias=True, call=fake_call,
+                          param_keys=("padding", "output_padding"))
     return Adapter(name="fake", version="0.0-" + os.environ.get("FAKE_MUTATION", "none"),
                    devices=[Device("cpu", "cpu", "NumPy")], surfaces=[surface])

@@ -23,7 +23,8 @@ import os
 
 import numpy as np
 
-from conformance.surface import Adapter, Device
+from conformance.source import shipped
+from conformance.surface import EAGER, Adapter, Device, Mode
 from tests.fake_adapter import DOC, FakeSurface, fake_conv_transpose
 
 DEVICE_MUTATIONS = ("none", "gpu-refuses-stride-3", "gpu-nondeterministic", "jit-wrong-values", "jit-refuses-stride-3")
@@ -31,7 +32,7 @@ _calls = [0]
 ND_DOC = "fake docs: 'GPU results may differ between calls' (tests/fake_device_adapter.py)"
 
 
-def fake_call(x, w, b, stride, padding, output_padding, dilation, groups, dtype, device, mode, mutation):
+def fake_device_framework(x, w, b, stride, padding, output_padding, dilation, groups, dtype, device, mode, mutation):
     """The fake framework's call on a device and in a mode, with the device/mode mutation (module doc)."""
     if mutation not in DEVICE_MUTATIONS:
         raise ValueError(f"fake: unknown device mutation {mutation!r}; known: {', '.join(DEVICE_MUTATIONS)}")
@@ -49,19 +50,21 @@ def fake_call(x, w, b, stride, padding, output_padding, dilation, groups, dtype,
     return y
 
 
-class FakeDeviceSurface(FakeSurface):
-    def run(self, x, w, b, params, conv, dtype, device, mode="eager"):
-        return fake_call(x, w, b, conv.stride, params["padding"], params["output_padding"], conv.dilation,
-                         conv.groups, dtype, device, mode, os.environ.get("FAKE_DEVICE_MUTATION", "none"))
+@shipped
+def fake_device_call(x, w, b, gy=None, *, stride, padding, output_padding, dilation, groups, dtype, device, mode,
+                     mutation):
+    """The fake framework on a device and in a mode (fake_device_framework)."""
+    from tests.fake_device_adapter import fake_device_framework
+    return fake_device_framework(x, w, b, stride, padding, output_padding, dilation, groups, dtype, device, mode,
+                                 mutation)
 
-    def snippet(self, params, conv, dtype, device, mode="eager"):
-        return "\n".join([
-            "import os",
-            "from tests.fake_device_adapter import fake_call",
-            f"y = fake_call(x, w, b, {conv.stride}, {params['padding']}, {params['output_padding']}, {conv.dilation}, "
-            f"{conv.groups}, {dtype!r}, {device!r}, {mode!r},",
-            "    os.environ.get('FAKE_DEVICE_MUTATION', 'none'))",
-        ])
+
+class FakeDeviceSurface(FakeSurface):
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        return {"stride": conv.stride, "padding": list(params["padding"]),
+                "output_padding": list(params["output_padding"]), "dilation": conv.dilation, "groups": conv.groups,
+                "dtype": dtype, "device": device, "mode": mode,
+                "mutation": os.environ.get("FAKE_DEVICE_MUTATION", "none")}
 
     def nondeterminism(self, device, mode="eager"):
         return ND_DOC if device != "cpu" and os.environ.get("FAKE_ND_DOC") == "1" else None
@@ -70,7 +73,8 @@ class FakeDeviceSurface(FakeSurface):
 def load() -> Adapter:
     dtypes = ("float16", "float32", "float64") + (("bfloat16",) if os.environ.get("FAKE_BFLOAT16") == "1" else ())
     surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc=DOC, groups=True, bias=True,
-                                dtypes=dtypes, modes=("eager", "jit"))
+                                dtypes=dtypes, modes=(EAGER, Mode("jit")), call=fake_device_call,
+                                param_keys=("padding", "output_padding"))
     devices = [Device("cpu", "cpu", "NumPy")]
     if os.environ.get("FAKE_GPUS", "1") != "0":
         devices.append(Device("gpu:0", "gpu", "Fake GPU 9000"))

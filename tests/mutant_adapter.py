@@ -8,7 +8,7 @@ expected `crash` entry flags it, so unflagged they would kill the run itself; te
 from __future__ import annotations
 
 from conformance.surface import Adapter, Device
-from tests.fake_adapter import CRASHING, DOC, MUTATIONS, FakeSurface
+from tests.fake_adapter import CRASHING, DOC, MUTATIONS, FakeSurface, fake_call
 
 MUTANTS = tuple(m for m in MUTATIONS if m not in CRASHING)
 
@@ -19,5 +19,6 @@ def surface_id(mutation: str) -> str:
 
 def load() -> Adapter:
     surfaces = [FakeSurface(framework="fake", name=f"mutant/{m}", doc=DOC, groups=True, bias=True,
-                            extra={"mutation": m}) for m in MUTANTS]
+                            extra={"mutation": m}, call=fake_call, param_keys=("padding", "output_padding"))
+                for m in MUTANTS]
     return Adapter(name="fake", version="0.0-mutants", devices=[Device("cpu", "cpu", "NumPy")], surfaces=surfaces)

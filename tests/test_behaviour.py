@@ -70,7 +70,8 @@ def test_a_returns_statement_is_an_expression_over_the_case_and_the_shape():
 
 def test_a_crash_statement_names_the_signal_and_the_stderr():
     e = entry("crash", '{ signal = "SIGABRT", stderr = "Window dimensions do not match" }')
-    assert e.states(behaviour.crash("killed by SIGABRT", "F ... Check failed: Window dimensions do not match RHS"), NS)[0]
+    abort = behaviour.crash("killed by SIGABRT", "F ... Check failed: Window dimensions do not match RHS")
+    assert e.states(abort, NS)[0]
     assert not e.states(behaviour.crash("killed by SIGSEGV", "Window dimensions do not match"), NS)[0]
     assert not e.states(behaviour.crash("killed by SIGABRT", "free(): invalid next size"), NS)[0]
     assert behaviour.crash("timed out after 300 s", "")["signal"] == "timeout"

@@ -11,13 +11,13 @@ import pytest
 from conformance import characterize
 from conformance.check import Case, run_case
 from conformance.spec import Conv
-from tests.fake_adapter import DOC, FakeSurface
+from tests.fake_adapter import DOC, FakeSurface, fake_call
 from tests.report_records import record
 
 
 def fake(mutation: str) -> FakeSurface:
     return FakeSurface(framework="fake", name=f"mutant/{mutation}", doc=DOC, groups=True, bias=True,
-                       extra={"mutation": mutation})
+                       extra={"mutation": mutation}, call=fake_call)
 
 
 def drawn_case(surface, conv: Conv, padding: list[int], output_padding: list[int], dtype="float64") -> Case:

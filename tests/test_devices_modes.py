@@ -13,8 +13,8 @@ from conformance.check import Case, Outcome, dtype_unavailable, make_inputs, run
 from conformance.compare import compare
 from conformance.reproducer import reproducer
 from conformance.spec import Conv, Problem, Window
-from conformance.surface import Adapter, Device, Documented
-from tests.fake_device_adapter import FakeDeviceSurface
+from conformance.surface import EAGER, Adapter, Device, Documented, Mode
+from tests.fake_device_adapter import FakeDeviceSurface, fake_device_call
 from tests.plugin_runs import run_plugin
 
 FAKE_GPU = {"CONFORMANCE_ADAPTERS": "fake=tests.fake_device_adapter"}
@@ -86,7 +86,8 @@ def test_the_properties_run_on_every_device_and_mode(correct_run):
 def test_the_mode_and_device_records_carry_reproducers_of_that_mode_and_device(correct_run):
     recs = records_mod.read(correct_run.records)
     jit = next(r for r in recs if r["property"] == "modes" and r["device"] == "gpu:0")
-    assert ", mode jit;" in jit["reproducer"] and "'gpu:0', 'jit'" in jit["reproducer"], jit["reproducer"]
+    assert ", mode jit;" in jit["reproducer"] and "device='gpu:0'" in jit["reproducer"] \
+        and "mode='jit'" in jit["reproducer"], jit["reproducer"]
 
 
 def test_without_a_gpu_the_cross_device_property_skips_with_the_reason(tmp_path):
@@ -178,20 +179,21 @@ def test_a_jit_only_value_error_is_a_mode_divergence(tmp_path):
 def test_the_case_mode_reaches_the_call_and_the_reproducer(monkeypatch):
     monkeypatch.setenv("FAKE_DEVICE_MUTATION", "jit-refuses-stride-3")
     surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc="", groups=True, bias=True,
-                                modes=("eager", "jit"))
+                                modes=(EAGER, Mode("jit")), call=fake_device_call)
     conv = Conv((3,), (2,), (3,), (1,), batch=1, c_in=1, c_out=1)
     case = Case(conv, {"padding": [0], "output_padding": [0]}, "float32", "cpu", seed=3)
     assert run_case(surface, case).verdict == "pass"
     jit = agreement.in_mode(case, "jit")
     assert run_case(surface, jit).kind == "error-vs-result"
-    assert "'cpu', 'jit'" in reproducer(surface, jit) and ", mode jit;" in reproducer(surface, jit)
+    assert "mode='jit'" in reproducer(surface, jit) and ", mode jit;" in reproducer(surface, jit)
     assert "mode=jit" in jit.describe() and "mode=" not in case.describe()
     out = agreement.agree("mode", surface, agreement.run(surface, case), agreement.run(surface, jit))
     assert out.verdict == "divergence" and out.kind == "mode" and "verdict" in out.detail
 
 
 def test_agreement_within_both_bounds_passes_and_beyond_them_fails():
-    surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc="", groups=True, bias=True)
+    surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc="", groups=True, bias=True,
+                                call=fake_device_call)
     case = Case(CONV, {"padding": [1, 0], "output_padding": [1, 0]}, "float32", "cpu", seed=5)
     a = agreement.run(surface, case)
     assert a.outcome.verdict == "pass"
@@ -205,7 +207,8 @@ def test_agreement_within_both_bounds_passes_and_beyond_them_fails():
 
 
 def test_determinism_of_equal_and_unequal_pairs():
-    surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc="", groups=True, bias=True)
+    surface = FakeDeviceSurface(framework="fake", name="fake.conv_transpose", doc="", groups=True, bias=True,
+                                call=fake_device_call)
     case = Case(CONV, {"padding": [1, 0], "output_padding": [1, 0]}, "float32", "cpu", seed=5)
     one, two = agreement.twice(surface, case)
     assert agreement.determinism(surface, one, two).verdict == "pass"

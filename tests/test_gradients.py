@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from conformance import gradcheck, gradients, reference
 from conformance.bounds import error_ratio
 from conformance.check import Case
+from conformance.source import free_globals, shipped
 from conformance.spec import Conv, Problem, Window
 from conformance.surface import Documented, Refusal, Surface, window_from_dims
 from tests.strategies import arrays_for, problems
@@ -182,11 +183,35 @@ def test_adjoint_bound_holds_for_float32_results(problem, seed):
 
 
 # -- gradcheck on a NumPy fake surface ---------------------------------------------------------------------
-class _Fake(Surface):
-    """Full window (c = 0, L = F); `mode` picks the gradients it returns: right, a wrong gx, a forward that
-    disagrees with its own gradients (adjoint only), no kernel gradient, or a raising vjp."""
+@shipped
+def reference_call(x, w, b, gy=None, *, stride, dilation, groups, crop, length, flavour):
+    """The fake framework: the reference itself (conformance.reference, .gradients) in the window (crop, length);
+    `flavour` picks the gradients it returns: right, a wrong gx, a forward that disagrees with its own gradients
+    (adjoint only), no kernel gradient, a raising vjp, or a vjp that aborts the process."""
+    import os
 
-    mode: str = "right"
+    from conformance import gradients, reference
+    from conformance.spec import Conv, Problem, Window
+    conv = Conv(x.shape[2:], w.shape[2:], stride, dilation, batch=x.shape[0], c_in=x.shape[1],
+                c_out=w.shape[1] * groups, groups=groups, bias=b is not None)
+    problem = Problem(conv, Window(crop, length), str(x.dtype))
+    if gy is None:
+        y = reference.conv_transpose(x, w, b, problem)
+        return (y * (1 + 1e-3) if flavour == "adjoint" else y).astype(x.dtype)
+    if flavour == "raise":
+        raise RuntimeError("backward not implemented for this configuration")
+    if flavour == "abort":
+        os.abort()
+    g = gradients.vjp(x, w, b, gy, problem)
+    gx = g.gx * (1.01 if flavour == "gx" else 1.0)
+    return gx.astype(x.dtype), None if flavour == "no-gw" else g.gw.astype(x.dtype), g.gb
+
+
+class _Fake(Surface):
+    """Full window (c = 0, L = F) unless `window` says otherwise; `flavour` picks what reference_call gets wrong."""
+
+    flavour: str = "right"
+    window: tuple | None = None
 
     def draw_params(self, draw, conv):
         return {}
@@ -194,62 +219,54 @@ class _Fake(Surface):
     def semantics(self, params, conv):
         if params.get("refuse"):
             return Documented(refusal=Refusal("refused by the fake", "fake"))
-        return window_from_dims([(0, f) for f in conv.full_size], "full", "fake")
+        return window_from_dims(list(zip(*self._window(conv))), "full", "fake")
 
-    def _problem(self, conv, dtype):
-        return Problem(conv, Window((0,) * conv.rank, conv.full_size), dtype)
+    def _window(self, conv):
+        return self.window or ((0,) * conv.rank, conv.full_size)
 
-    def run(self, x, w, b, params, conv, dtype, device):
-        y = reference.conv_transpose(x, w, b, self._problem(conv, dtype))
-        if self.mode == "adjoint":
-            y = y * (1 + 1e-3)         # a forward 0.1 % off, gradients right: only the adjoint identity sees it
-        return y.astype(dtype)
+    def arguments(self, params, conv, dtype, device, mode="eager"):
+        crop, length = self._window(conv)
+        return {"stride": conv.stride, "dilation": conv.dilation, "groups": conv.groups, "crop": tuple(crop),
+                "length": tuple(length), "flavour": self.flavour}
 
-    def vjp(self, x, w, b, gy, params, conv, dtype, device):
-        if self.mode == "raise":
-            raise RuntimeError("backward not implemented for this configuration")
-        g = gradients.vjp(x, w, b, gy, self._problem(conv, dtype))
-        gx = g.gx * (1.01 if self.mode == "gx" else 1.0)
-        return gx.astype(dtype), None if self.mode == "no-gw" else g.gw.astype(dtype), g.gb
 
-    def snippet(self, params, conv, dtype, device):
-        return "y = None"
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        return "gx = gw = gb = None"
+def fake(flavour="right", window=None) -> _Fake:
+    surface = _Fake(framework="fake", name="fake.conv_transpose", doc="", bias=True, groups=True,
+                    call=reference_call, gradient=True)
+    surface.flavour, surface.window = flavour, window
+    return surface
 
 
 CONV = Conv((3, 2), (2, 2), (2, 1), (1, 1), batch=2, c_in=2, c_out=3, bias=True)
 
 
-@pytest.mark.parametrize("mode, verdict, kind, names", [
+@pytest.mark.parametrize("flavour, verdict, kind, names", [
     ("right", "pass", None, ""),
     ("gx", "divergence", "gradient", "gx"),
     ("no-gw", "divergence", "gradient", "gw: missing"),
     ("adjoint", "divergence", "adjoint", "adjoint-x"),
     ("raise", "divergence", "error-vs-result", "RuntimeError: backward not implemented"),
 ])
-def test_gradcheck_classifies(mode, verdict, kind, names):
-    fake = _Fake(framework="fake", name="fake.conv_transpose", doc="", bias=True, groups=True)
-    fake.mode = mode
-    out = gradcheck.run_gradient_case(fake, Case(CONV, {}, "float32", "cpu", 5))
+def test_gradcheck_classifies(flavour, verdict, kind, names):
+    out = gradcheck.run_gradient_case(fake(flavour), Case(CONV, {}, "float32", "cpu", 5))
     assert (out.verdict, out.kind) == (verdict, kind), out.detail
     assert names in out.detail
     assert out.scripts is not None and "reference_vjp" in out.scripts[1]
 
 
 def test_gradcheck_skips_a_documented_refusal():
-    fake = _Fake(framework="fake", name="fake.conv_transpose", doc="", bias=True)
-    assert gradcheck.run_gradient_case(fake, Case(CONV, {"refuse": True}, "float32", "cpu", 5)) is None
+    assert gradcheck.run_gradient_case(fake(), Case(CONV, {"refuse": True}, "float32", "cpu", 5)) is None
 
 
 def test_a_surface_without_vjp_says_so():
-    class NoGrad(_Fake):
-        vjp = Surface.vjp
-    surface = NoGrad(framework="fake", name="nograd", doc="")
-    assert not surface.has_vjp and _Fake(framework="fake", name="f", doc="").has_vjp
+    surface = _Fake(framework="fake", name="nograd", doc="", call=reference_call)
+    assert not surface.has_vjp and fake().has_vjp
     with pytest.raises(NotImplementedError, match="no autodiff"):
         surface.vjp(None, None, None, None, {}, CONV, "float32", "cpu")
+
+
+def test_the_shipped_fake_reads_no_module_global():
+    assert free_globals(reference_call) == set()
 
 
 @settings(max_examples=60, **SETTINGS)
@@ -257,55 +274,18 @@ def test_a_surface_without_vjp_says_so():
 def test_checked_gradient_script_passes_on_the_reference_itself(problem, seed):
     """The checked reproducer's inline check accepts exact gradients (a fake surface that is the reference)."""
     assume(min(problem.window.length) >= 1)
-
-    class Exact(_Fake):
-        def semantics(self, params, conv):
-            return window_from_dims(list(zip(problem.window.crop, problem.window.length)), "drawn", "fake")
-
-        def snippet(self, params, conv, dtype, device):
-            return ("from conformance import reference\nfrom conformance.spec import Problem, Window\n"
-                    f"y = reference.conv_transpose(x, w, b, Problem(CONV_, Window({problem.window.crop}, "
-                    f"{problem.window.length}), {dtype!r}))")
-
-        def vjp_snippet(self, params, conv, dtype, device):
-            return ("from conformance import gradients\n"
-                    f"g = gradients.vjp(x, w, b, gy, Problem(CONV_, Window({problem.window.crop}, "
-                    f"{problem.window.length}), {dtype!r}))\n"
-                    "gx, gw, gb = g.gx, g.gw, g.gb")
-
-    surface = Exact(framework="fake", name="exact", doc="", bias=True, groups=True)
+    surface = fake(window=(problem.window.crop, problem.window.length))
     case = Case(problem.conv, {}, "float64", "cpu", seed)
     source = gradcheck.script(surface, case, check=True)
-    namespace = {"CONV_": problem.conv}
-    exec(compile(source, "<gradient reproducer>", "exec"), namespace)  # noqa: S102 - asserts ok itself
+    exec(compile(source, "<gradient reproducer>", "exec"), {})  # noqa: S102 - asserts ok itself
 
 
-class _Scripted(_Fake):
-    """For isolated runs: the worker executes the snippets, which compute with the reference, drop gw or abort."""
-
-    def snippet(self, params, conv, dtype, device):
-        return ("from conformance import reference\nfrom conformance.spec import Conv, Problem, Window\n"
-                f"conv_ = {conv!r}\n"
-                f"y = reference.conv_transpose(x, w, b, Problem(conv_, Window((0,) * conv_.rank, conv_.full_size), "
-                f"{dtype!r})).astype({dtype!r})")
-
-    def vjp_snippet(self, params, conv, dtype, device):
-        if self.mode == "abort":
-            return "import os\nos.abort()"
-        return ("from conformance import gradients\n"
-                "g = gradients.vjp(x, w, b, gy, "
-                f"Problem(conv_, Window((0,) * conv_.rank, conv_.full_size), {dtype!r}))\n"
-                f"gx, gw, gb = g.gx, {'None' if self.mode == 'no-gw' else 'g.gw'}, g.gb")
-
-
-@pytest.mark.parametrize("mode, verdict, kind, names", [
+@pytest.mark.parametrize("flavour, verdict, kind, names", [
     ("right", "pass", None, "adjoint-w"),
     ("no-gw", "divergence", "gradient", "gw: missing"),
     ("abort", "divergence", "crash", "SIGABRT"),
 ])
-def test_gradcheck_isolated_runs_the_script_in_the_worker(mode, verdict, kind, names):
-    fake = _Scripted(framework="fake", name="scripted", doc="", bias=True, groups=True)
-    fake.mode = mode
-    out = gradcheck.run_gradient_case(fake, Case(CONV, {}, "float64", "cpu", 5), isolate=True)
+def test_gradcheck_isolated_runs_the_script_in_the_worker(flavour, verdict, kind, names):
+    out = gradcheck.run_gradient_case(fake(flavour), Case(CONV, {}, "float64", "cpu", 5), isolate=True)
     assert (out.verdict, out.kind) == (verdict, kind), out.detail
     assert names in out.detail

@@ -58,7 +58,8 @@ def test_the_class_pattern_of_a_zero_stuffing_implementation_is_matched_with_an_
     # the fake adapter computes exactly such a correlation (tests/fake_adapter.py)
     y = fake_conv_transpose(x, w, None, conv.stride, [0], [0], conv.dilation, 1)
     ref = reference.conv_transpose(x, w, None, problem)
-    assert not np.array_equal(classes(y), classes(ref)), "the stuffed zeros meet the Inf: NaN where the scatter has none"
+    assert not np.array_equal(classes(y), classes(ref)), \
+        "the stuffed zeros meet the Inf: NaN where the scatter has none"
     assert "zero-stuffed-correlation" in models.matching_classes(y, x, w, None, problem)
     assert to_framework_kernel(w).shape == (2, 1, 1)
 

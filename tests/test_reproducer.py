@@ -15,6 +15,7 @@ from hypothesis import given, settings
 
 from conformance.check import Case, run_case
 from conformance.reproducer import INLINE_REFERENCE, reproducer
+from conformance.source import source_of
 from conformance.spec import Conv
 from tests.brute import conv_transpose_loops
 from tests.fake_adapter import load
@@ -83,8 +84,13 @@ def test_checked_reproducer_of_a_swallowed_refusal_fails(monkeypatch):
     assert isinstance(exc, AssertionError) and "the docs refuse this call" in out, (out, exc)
 
 
-def test_the_short_reproducer_is_ten_lines_or_so():
+def test_the_short_reproducer_is_the_inputs_and_the_surfaces_own_call():
+    """The short reproducer is the inputs from the seed (a header and five lines), the surface's call function -- the
+    very code the suite ran (conformance.source), without its docstring -- and the line that calls it."""
     surface = load().surfaces[0]
     script = reproducer(surface, CASES[0], "0")
-    assert len(script.splitlines()) <= 14, script
+    call = source_of(surface.call)
+    assert call in script and '"""' not in script, script
+    assert len(script.splitlines()) - len(call.splitlines()) <= 10 + len(surface.arguments(
+        CASES[0].params, CASES[0].conv, "float64", "cpu")), script
     assert "import conformance" not in reproducer(surface, CASES[0], "0", check=True)

@@ -225,7 +225,7 @@ def section(req: Request, t: Translation, source_window: Window) -> list[str]:
               f"assert np.array_equal({dst_layout.name}_t, {dst_layout.to_native('w', conv)})  "
               "# the same array the call below builds from w"]
     call_conv = dataclasses.replace(conv, bias=False) if t.add_bias else conv
-    lines.append(target.surface.snippet(target.passed(t.params), call_conv, req.dtype, "cpu"))
+    lines.append(target.surface.source(target.passed(t.params), call_conv, req.dtype, "cpu"))
     lines.extend(_crop_pad(t, source_window))
     if t.add_bias:
         lines.append(f"y = y + b.reshape(1, -1{', 1' * conv.rank})  # the bias: {t.name} has no bias argument")
@@ -280,7 +280,7 @@ def script(req: Request, documented: Documented, targets: list[Translation]) -> 
     src_var = "y_source"
     source_code = [f"# ---- source: {req.spelling.name(conv.rank) if req.spelling.ranked else req.spelling.names[0]}"
                    f" ({req.surface.id}) ----",
-                   req.surface.snippet(req.passed, conv, req.dtype, "cpu")]
+                   req.surface.source(req.passed, conv, req.dtype, "cpu")]
     sections = {"source": source_code}
     lines += ["", *source_code, f"{src_var} = {to_source_layout(req, 'y')}"]
     names = []

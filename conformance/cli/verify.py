@@ -87,7 +87,7 @@ def inputs_lines(conv: Conv, dtype: str, seed: int) -> list[str]:
 
 def call_script(surface: Surface, conv: Conv, params: dict, dtype: str, device: str, seed: int) -> str:
     """The adapter's own call (its snippet) on inputs from the seed."""
-    return "\n".join([*inputs_lines(conv, dtype, seed), surface.snippet(params, conv, dtype, device)])
+    return "\n".join([*inputs_lines(conv, dtype, seed), surface.source(params, conv, dtype, device)])
 
 
 def _child_env() -> dict:
