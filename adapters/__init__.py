@@ -1,7 +1,8 @@
 """Framework adapters: one module per framework, each with a `load() -> conformance.surface.Adapter`.
 
 `load()` raises `FrameworkUnavailable` with a one-line reason when the framework is not installed, so a
-missing framework is a skip, never a traceback. Adding a framework = one new module + one line here.
+missing framework is a skip, never a traceback. Adding a framework = one new module + its table in
+adapters/frameworks.toml (the registry, conformance.registry), and its env there and in tox.ini.
 """
 
 from __future__ import annotations
@@ -9,15 +10,11 @@ from __future__ import annotations
 import importlib
 import os
 
+from conformance import registry
 from conformance.surface import Adapter, FrameworkUnavailable
 
-# name -> module; the order is the report order
-FRAMEWORKS = {
-    "tensorflow": "adapters.tensorflow",
-    "keras": "adapters.keras",
-    "torch": "adapters.torch",
-    "jax": "adapters.jax",
-}
+# name -> module, from the registry (adapters/frameworks.toml); the order is the report order
+FRAMEWORKS = {name: fw.adapter for name, fw in registry.load().frameworks.items()}
 
 # CONFORMANCE_ADAPTERS="name=module,..." adds adapters without editing this file (the self-tests use it to run
 # the whole plugin against framework-free NumPy fakes).

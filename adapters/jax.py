@@ -459,20 +459,23 @@ def spellings() -> list:
     explicit_check = ("D + lo + hi >= 0",)
     xla = "; XLA Conv counts window positions (none: an empty dimension) " + DOC_XLA
 
+    def call_text(fn, p, conv, args):
+        args = {**args, "dimension_numbers": _dimension_numbers(conv.rank, p["layout"])}
+        if p.get("precision") is not None:
+            args["precision"] = "jax.lax.Precision.HIGHEST"
+        return f"{fn}(lhs, rhs, " + ", ".join(f"{k}={v}" for k, v in args.items()) + ")"
+
     def call_transpose(p, conv):
-        extra = f", use_consistent_padding={bool(p.get('use_consistent_padding'))}" if consistent else ""
-        prec = "" if p.get("precision") is None else ", precision=jax.lax.Precision.HIGHEST"
-        return (f"jax.lax.conv_transpose(lhs, rhs, strides={tuple(conv.stride)}, "
-                f"padding={_padding_arg(p['padding'])!r}, rhs_dilation={tuple(conv.dilation)}, "
-                f"dimension_numbers={_dimension_numbers(conv.rank, p['layout'])}, "
-                f"transpose_kernel={bool(p['transpose_kernel'])}{extra}{prec})")
+        consistent_arg = {"use_consistent_padding": bool(p.get("use_consistent_padding"))} if consistent else {}
+        return call_text("jax.lax.conv_transpose", p, conv, {
+            "strides": tuple(conv.stride), "padding": repr(_padding_arg(p["padding"])),
+            "rhs_dilation": tuple(conv.dilation), "transpose_kernel": bool(p["transpose_kernel"]), **consistent_arg})
 
     def call_general(p, conv):
-        prec = "" if p.get("precision") is None else ", precision=jax.lax.Precision.HIGHEST"
-        return (f"jax.lax.conv_general_dilated(lhs, rhs, window_strides={(1,) * conv.rank}, "
-                f"padding={_padding_arg(p['padding'])!r}, lhs_dilation={tuple(conv.stride)}, "
-                f"rhs_dilation={tuple(conv.dilation)}, dimension_numbers={_dimension_numbers(conv.rank, p['layout'])}, "
-                f"feature_group_count={conv.groups}{prec})")
+        return call_text("jax.lax.conv_general_dilated", p, conv, {
+            "window_strides": (1,) * conv.rank, "padding": repr(_padding_arg(p["padding"])),
+            "lhs_dilation": tuple(conv.stride), "rhs_dilation": tuple(conv.dilation),
+            "feature_group_count": conv.groups})
 
     def transpose_weights(p, conv):
         # transpose_kernel=True: JAX flips and swaps itself, so rhs is the canonical kernel labelled (O, I);

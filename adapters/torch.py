@@ -268,44 +268,59 @@ class _TorchSurface(Surface):
                 "dilation": conv.dilation, "groups": conv.groups, "device": _device(device), "mode": mode}
 
 
-class Functional(_TorchSurface):
+def _draw_functional(draw: Drawer, conv: Conv) -> dict:
+    return {"padding": _draw_padding(draw, conv),
+            "output_padding": [draw.integer(0, max(dim.s, dim.d), "output_padding") for dim in conv.dims()]}
+
+
+def _draw_module(draw: Drawer, conv: Conv) -> dict:
+    padding = _draw_padding(draw, conv)
+    sizes = [draw.integer(dim.full - 2 * p - 1, dim.full - 2 * p + dim.s, "output_size")
+             for dim, p in zip(conv.dims(), padding)]
+    return {"padding": padding, "output_size": sizes}
+
+
+class _Api(_TorchSurface):
+    """One of torch's two APIs (`api`): the functions of the table API (below) state its draws, semantics and
+    spellings."""
+
+    api = ""
+
+    def _api(self):
+        return API[self.api]
+
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
-        return {"padding": _draw_padding(draw, conv),
-                "output_padding": [draw.integer(0, max(dim.s, dim.d), "output_padding") for dim in conv.dims()]}
+        return self._api()["draw"](draw, conv)
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_functional(params, conv)
+        return self._api()["semantics"](params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
-        return spell_functional(intent, conv)
+        return self._api()["spell"](intent, conv)
 
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
-        return fault_functional(fault, conv, values)
+        return self._api()["fault"](fault, conv, values)
 
     def arguments(self, params, conv, dtype, device, mode="eager"):
-        return {"api": "functional", **self._common(params, conv, device, mode),
-                "output_padding": tuple(params["output_padding"])}
+        size = {"output_padding": tuple(params["output_padding"])} if self.api == "functional" else \
+            {"output_size": list(params["output_size"])}
+        return {"api": self.api, **self._common(params, conv, device, mode), **size}
 
 
-class Module(_TorchSurface):
-    def draw_params(self, draw: Drawer, conv: Conv) -> dict:
-        padding = _draw_padding(draw, conv)
-        sizes = [draw.integer(dim.full - 2 * p - 1, dim.full - 2 * p + dim.s, "output_size")
-                 for dim, p in zip(conv.dims(), padding)]
-        return {"padding": padding, "output_size": sizes}
+class Functional(_Api):
+    api = "functional"
 
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_module(params, conv)
 
-    def spell(self, intent: str, conv: Conv) -> dict:
-        return spell_module(intent, conv)
+class Module(_Api):
+    api = "module"
 
-    def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
-        return fault_module(fault, conv, values)
 
-    def arguments(self, params, conv, dtype, device, mode="eager"):
-        return {"api": "module", **self._common(params, conv, device, mode),
-                "output_size": list(params["output_size"])}
+# the two APIs as data: what differs between torch.nn.functional.conv_transpose and ConvTranspose(output_size=)
+API = {
+    "functional": {"draw": _draw_functional, "semantics": documented_functional, "spell": spell_functional,
+                   "fault": fault_functional},
+    "module": {"draw": _draw_module, "semantics": documented_module, "spell": spell_module, "fault": fault_module},
+}
 
 
 def load() -> Adapter:

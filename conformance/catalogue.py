@@ -11,8 +11,8 @@ Each `[[case]]` of suites/error_catalogue.toml starts from a valid base configur
   a geometry fault (the same canonical field for every surface; the call gets it as its own argument):
       stride, dilation, groups, in_size, batch, c_in  = `value`
 
-`value` is a number or an expression over the base's per-dimension names s d k kd i full (restricted like the
-expected-divergence predicates). `expect` says what the documentation leads a user to expect:
+`value` is a number or an expression over the base's per-dimension names s d k kd i full (in the one restricted
+language of the data files, conformance.expr). `expect` says what the documentation leads a user to expect:
   documented   the surface's own documented semantics decide (Surface.semantics of the faulty parameters)
   refusal      no transposed convolution is defined (e.g. stride 0): the call must raise; `why` says why
   any          an edge the docs leave open (empty input): raising or returning are both recorded as fine
@@ -21,14 +21,13 @@ Whatever is expected, a call that kills its process is a `crash` divergence; eve
 
 from __future__ import annotations
 
-import ast
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import expectations as exp
+from . import expr
 from .spec import Conv
 
 PARAM_FAULTS = ("output-padding", "padding", "output-size", "output-size-rank")
@@ -98,7 +97,7 @@ def _evaluate(value, dim, entry_id):
         return value
     names = {} if dim is None else {"s": dim.s, "d": dim.d, "k": dim.k, "kd": dim.kd, "i": dim.i, "full": dim.full}
     try:
-        return eval(compile(ast.parse(value, mode="eval"), "<value>", "eval"), {"__builtins__": {}, **names})  # noqa: S307
+        return expr.evaluate(value, names)
     except Exception as exc:  # noqa: BLE001
         raise CatalogueError(f"case {entry_id!r}: value {value!r} could not be evaluated: {exc}") from None
 
@@ -136,11 +135,10 @@ def parse(text: str, source: str = "<catalogue>") -> list[Entry]:
         value = raw.get("value")
         if isinstance(value, str):
             try:
-                exp._validate_predicate(raw["id"], value)
-            except exp.ExpectationsError as exc:
-                raise CatalogueError(f"{where}: {exc}") from None
-            unknown = {node.id for node in ast.walk(ast.parse(value, mode="eval"))
-                       if isinstance(node, ast.Name)} - VALUE_NAMES - set(exp.FUNCTIONS)
+                expr.check(value)
+            except expr.ExpressionError as exc:
+                raise CatalogueError(f"{where}: value {exc}") from None
+            unknown = expr.names(value) - VALUE_NAMES
             if unknown:
                 raise CatalogueError(f"{where}: value uses {sorted(unknown)}; it may use {sorted(VALUE_NAMES)}")
         base_raw = raw.get("base", {})

@@ -1,5 +1,6 @@
-"""The one restricted-expression evaluator of the data files (expected divergences: `when` predicates and the
-`returns` / `relation` statements of their behaviour).
+"""The one restricted-expression evaluator of the data files and tables: the expected divergences (`when`
+predicates, `returns` / `relation` statements of their behaviour), the error catalogue's per-dimension `value`s,
+and the spellings' formulas (conformance.spelling: how a surface's parameter maps onto the canonical crop).
 
 An expression is one Python expression built from comparisons, boolean logic, arithmetic, constants, names,
 tuples/lists, subscripts and slices, conditional expressions and comprehensions, calling only FUNCTIONS. It is
@@ -20,6 +21,7 @@ def _no_case(*args):
 
 FUNCTIONS = {"any": any, "all": all, "min": min, "max": max, "len": len, "zip": zip, "abs": abs, "sum": sum,
              "range": range, "tuple": tuple, "sorted": sorted, "set": set, "prod": math.prod,
+             "ceil_div": lambda a, b: -(-a // b),
              # differs('<model>'): the named wrong computation (conformance.models) gives another result than the
              # reference on this case's inputs; bound per case by expectations.case_namespace
              "differs": _no_case}

@@ -4,7 +4,9 @@
 
 No framework and no framework's padding formula is used: the only geometry is the canonical one
 (tap j of input element i lands at i*s + j*d; the API's window is y[o] = full[o + c]).
-Vectorised over pixels, batch and channels; the only Python loop is over kernel taps.
+Vectorised over pixels, batch and channels; the only Python loop is over kernel taps. The steps over plain
+arrays (scatter, cropped, add_bias, reference) are shipped code (conformance.source): the reproducers' inline
+reference is their source, not a second copy.
 
 `conv_forward` is the adjoint of `conv_transpose` with respect to x (the input gradient), implemented
 as a gather (im2col), a different mechanism from the scatter, so the adjoint identity is a real check.
@@ -12,10 +14,9 @@ as a gather (im2col), a different mechanism from the scatter, so the adjoint ide
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
+from .source import shipped
 from .spec import Conv, Problem, Window
 
 
@@ -30,46 +31,70 @@ def _check_shapes(x: np.ndarray, w: np.ndarray, conv: Conv) -> None:
         raise ValueError(f"w has shape {w.shape}, the problem says {conv.kernel_shape}")
 
 
-def scatter_full(x, w, conv: Conv) -> np.ndarray:
-    """The uncropped result, shape (batch, c_out, *F): full[.., i*s + j*d] += x[.., i] * w[.., j]."""
-    x, w = _as64(x), _as64(w)
-    _check_shapes(x, w, conv)
-    g = conv.groups
-    cin_g, m_g = conv.c_in // g, conv.c_out // g
-    xg = x.reshape(conv.batch, g, cin_g, *conv.in_size)
-    wg = w.reshape(g, cin_g, m_g, *conv.kernel)
-    full = np.zeros((conv.batch, g, m_g, *conv.full_size))
-    if 0 in conv.in_size:
-        return full.reshape(conv.batch, conv.c_out, *conv.full_size)
-    for tap in itertools.product(*(range(k) for k in conv.kernel)):
-        contribution = np.einsum("ngc...,gcm->ngm...", xg, wg[(Ellipsis, *tap)])
-        where = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
-                      for j, d, i, s in zip(tap, conv.dilation, conv.in_size, conv.stride))
-        full[(slice(None), slice(None), slice(None), *where)] += contribution
-    return full.reshape(conv.batch, conv.c_out, *conv.full_size)
+@shipped
+def scatter(x, w, stride, dilation, groups):
+    """The uncropped result, float64 (batch, c_out, *F): full[.., i*s + j*d] += x[.., i] * w[.., j] per group."""
+    import itertools
+
+    import numpy as np
+    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
+    batch, c_in, *in_size = x.shape
+    kernel = w.shape[2:]
+    cin_g, m_g = c_in // groups, w.shape[1]
+    full_size = [0 if i == 0 else (i - 1) * s + d * (k - 1) + 1
+                 for i, k, s, d in zip(in_size, kernel, stride, dilation)]
+    full = np.zeros((batch, groups, m_g, *full_size))
+    if 0 not in in_size:
+        xg = x.reshape(batch, groups, cin_g, *in_size)
+        wg = w.reshape(groups, cin_g, m_g, *kernel)
+        for tap in itertools.product(*(range(k) for k in kernel)):
+            where = tuple(slice(j * d, j * d + (i - 1) * s + 1, s)
+                          for j, d, i, s in zip(tap, dilation, in_size, stride))
+            full[(slice(None),) * 3 + where] += np.einsum("ngc...,gcm->ngm...", xg, wg[(Ellipsis, *tap)])
+    return full.reshape(batch, groups * m_g, *full_size)
 
 
-def crop_window(full: np.ndarray, window: Window) -> np.ndarray:
-    """y[.., o] = full[.., o + c] for o in 0..L-1, with full taken as zero outside [0, F)."""
-    spatial = full.shape[2:]
-    if len(spatial) != len(window.crop):
-        raise ValueError("window rank differs from the full result's rank")
-    if min(window.length, default=0) < 0:
-        raise ValueError(f"negative output length in {window}")
-    pads = [(0, 0), (0, 0)]
-    slices = [slice(None), slice(None)]
-    for f, c, n in zip(spatial, window.crop, window.length):
+@shipped
+def cropped(full, crop, length):
+    """The window: y[.., o] = full[.., o + c] for o in 0..L-1, with full taken as zero outside [0, F)."""
+    import numpy as np
+    pads, slices = [(0, 0), (0, 0)], [slice(None), slice(None)]
+    for f, c, n in zip(full.shape[2:], crop, length):
         before, after = max(0, -c), max(0, c + n - f)
         pads.append((before, after))
         slices.append(slice(c + before, c + before + n))
     return np.pad(full, pads)[tuple(slices)]
 
 
-def add_bias(y: np.ndarray, b) -> np.ndarray:
+@shipped
+def add_bias(y, b):
+    """y + b per output channel (b None: y)."""
+    import numpy as np
     if b is None:
         return y
-    b = _as64(b)
-    return y + b.reshape(1, -1, *([1] * (y.ndim - 2)))
+    return y + np.asarray(b, np.float64).reshape(1, -1, *([1] * (y.ndim - 2)))
+
+
+@shipped(uses=(scatter, cropped, add_bias))
+def reference(x, w, b, stride, dilation, groups, crop, length):
+    """The transposed convolution in float64: the full scatter, its window [c, c+L), the bias. The reproducers
+    ship this function's source (conformance.source) as their inline reference."""
+    return add_bias(cropped(scatter(x, w, stride, dilation, groups), crop, length), b)
+
+
+def scatter_full(x, w, conv: Conv) -> np.ndarray:
+    """`scatter` for `conv`'s inputs (shapes checked)."""
+    _check_shapes(np.asarray(x), np.asarray(w), conv)
+    return scatter(x, w, conv.stride, conv.dilation, conv.groups)
+
+
+def crop_window(full: np.ndarray, window: Window) -> np.ndarray:
+    """`cropped` at `window` (rank and lengths checked)."""
+    if len(full.shape[2:]) != len(window.crop):
+        raise ValueError("window rank differs from the full result's rank")
+    if min(window.length, default=0) < 0:
+        raise ValueError(f"negative output length in {window}")
+    return cropped(full, window.crop, window.length)
 
 
 def conv_transpose(x, w, b, problem: Problem) -> np.ndarray:

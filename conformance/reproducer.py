@@ -6,35 +6,17 @@ check against an inline NumPy reference, so a framework maintainer needs nothing
     the per-element bound of conformance.bounds, and a verdict line; it ends with `assert ok, verdict`
     (so the script raises AssertionError exactly when the call diverges from its documentation).
 
-The inline reference is the canonical model written out again (tap j of input i lands at i*s + j*d; the window
-is full[c : c+L], zero outside); tests check it against conformance.reference.
+The inline reference is conformance.reference's own shipped steps (scatter, cropped, add_bias, reference), their
+source printed into the script (tap j of input i lands at i*s + j*d; the window is full[c : c+L], zero outside).
 """
 
 from __future__ import annotations
 
+from . import reference, source
 from .bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF
 from .surface import Surface
 
-INLINE_REFERENCE = '''
-def reference(x, w, b, stride, dilation, groups, crop, length):
-    """float64 transposed conv: full scatter (tap j of input i lands at i*s + j*d), then the window [c, c+L)."""
-    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
-    n, c_in, *i_size = x.shape
-    k = w.shape[2:]
-    cg, mg = c_in // groups, w.shape[1]
-    full_size = [(i - 1) * s + d * (kk - 1) + 1 for i, s, d, kk in zip(i_size, stride, dilation, k)]
-    full = np.zeros((n, mg * groups, *full_size))
-    for tap in np.ndindex(*k):
-        at = tuple(slice(j * d, j * d + (i - 1) * s + 1, s) for j, d, i, s in zip(tap, dilation, i_size, stride))
-        for g in range(groups):
-            wg = w[(slice(g * cg, (g + 1) * cg), slice(None), *tap)]
-            part = np.einsum("nc...,cm->nm...", x[:, g * cg:(g + 1) * cg], wg)
-            full[(slice(None), slice(g * mg, (g + 1) * mg), *at)] += part
-    pads = [(0, 0), (0, 0)] + [(max(-c, 0), max(c + n_ - f, 0)) for c, n_, f in zip(crop, length, full.shape[2:])]
-    full = np.pad(full, pads)
-    y = full[(slice(None), slice(None), *[slice(max(c, 0), max(c, 0) + n_) for c, n_ in zip(crop, length)])]
-    return y if b is None else y + np.asarray(b, np.float64).reshape(-1, *[1] * len(k))
-'''.strip("\n")
+INLINE_REFERENCE = source.source_of(reference.reference)
 
 
 def reproducer(surface: Surface, case, version: str = "", check: bool = False, documented=None) -> str:

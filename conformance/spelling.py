@@ -25,6 +25,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from . import expr
 from .spec import Conv, Dim
 from .surface import Surface
 
@@ -217,33 +218,27 @@ class Spelling:
         return {k: v for k, v in params.items() if k not in virtual}
 
 
-# -- formula templates ------------------------------------------------------------------------------------
-_ALLOWED = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod, ast.UnaryOp, ast.USub,
-            ast.Not, ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot, ast.In,
-            ast.NotIn, ast.BoolOp, ast.And, ast.Or, ast.IfExp, ast.Call, ast.Name, ast.Load, ast.Constant,
-            ast.Tuple)
-FUNCTIONS = {"max": max, "min": min, "abs": abs, "ceil_div": lambda a, b: -(-a // b)}
+# -- formula templates (written in the one restricted language, conformance.expr) --------------------------
+FUNCTIONS = expr.FUNCTIONS
 
 
 class FormulaError(ValueError):
     pass
 
 
-def _parse(expr: str) -> ast.Expression:
-    tree = ast.parse(expr.strip(), mode="eval")
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED):
-            raise FormulaError(f"{type(node).__name__} not allowed in formula {expr!r}")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS):
-            raise FormulaError(f"only {', '.join(FUNCTIONS)} may be called in formula {expr!r}")
-    return tree
-
-
-def evaluate(expr: str, symbols: dict[str, Any]) -> Any:
+def _parse(text: str) -> ast.Expression:
     try:
-        return eval(compile(_parse(expr), "<formula>", "eval"), {"__builtins__": {}, **FUNCTIONS}, dict(symbols))  # noqa: S307
+        return expr.check(text)
+    except expr.ExpressionError as exc:
+        raise FormulaError(f"formula: {exc}") from None
+
+
+def evaluate(text: str, symbols: dict[str, Any]) -> Any:
+    _parse(text)
+    try:
+        return expr.evaluate(text, symbols)
     except NameError as exc:
-        raise FormulaError(f"formula {expr!r} uses {exc.name!r}, not a symbol here") from None
+        raise FormulaError(f"formula {text!r} uses {exc.name!r}, not a symbol here") from None
 
 
 class _Fill(ast.NodeTransformer):

@@ -28,6 +28,10 @@ from . import source
 from .spec import Conv, Window
 
 
+class ParamsContractError(ValueError):
+    """A surface's params dict lacks a key its param_keys declare, or has one they do not (Surface doc)."""
+
+
 class Drawer(Protocol):
     def integer(self, lo: int, hi: int, label: str) -> int: ...
     def choice(self, options: Sequence[Any], label: str) -> Any: ...
@@ -116,9 +120,10 @@ class Surface(abc.ABC):
                      in, the canonical result out, or with a cotangent `gy` the VJPs (gx, gw, gb) in canonical
                      layouts (gb None without a bias). `gradient` says whether it takes `gy`.
       arguments      the call's keyword arguments for a case (pure, framework-free; every value a literal)
-      draw_params    the API's own parameters, legal and illegal, through the Drawer. The params contract: every
-                     key in `param_keys` is present in every dict it returns (None where the API's argument is
-                     absent), so predicates over them never meet a missing name; tests/test_semantics.py checks it
+      draw_params    the API's own parameters, legal and illegal, through the Drawer. The params contract: a
+                     params dict (from draw_params or spell) has exactly the keys in `param_keys`, None where the
+                     API's argument is absent, so predicates over them never meet a missing name; the harness
+                     checks every dict it draws (`contract`) and fails the case with ParamsContractError
       semantics      the documented window or refusal (pure, from the docs)
     and optionally spell, spell_fault, accumulation, nondeterminism, mode_supports.
     """
@@ -150,6 +155,17 @@ class Surface(abc.ABC):
     @property
     def mode_names(self) -> tuple[str, ...]:
         return tuple(m.name for m in self.modes)
+
+    def contract(self, params: dict, where: str = "draw_params") -> dict:
+        """`params` if it keeps the params contract (class doc), else ParamsContractError naming the keys."""
+        keys, declared = set(params), set(self.param_keys)
+        if keys != declared:
+            missing, extra = sorted(declared - keys), sorted(keys - declared)
+            raise ParamsContractError(
+                f"{self.id}: {where} returned keys {sorted(keys)}; param_keys declares {sorted(declared)}"
+                + (f" (missing {missing}: give None where the API's argument is absent)" if missing else "")
+                + (f" (undeclared {extra}: add them to param_keys)" if extra else ""))
+        return params
 
     def mode(self, name: str) -> Mode:
         for m in self.modes:

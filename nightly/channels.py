@@ -60,9 +60,20 @@ class Group:
 
 
 def load_table(path: Path | None = None) -> dict[str, Group]:
-    """The groups of nightly/channels.toml (CHANNELS_TABLE names another file: the self-tests' fake groups)."""
+    """The groups of nightly/channels.toml (CHANNELS_TABLE names another file: the self-tests' fake groups). A
+    group is an env of the registry (adapters/frameworks.toml): its framework and environment come from there
+    unless the table states them (the fake groups do)."""
+    from conformance import registry
+    envs = registry.load().envs
     data = tomllib.loads(Path(path or os.environ.get("CHANNELS_TABLE") or TABLE).read_text())
-    return {name: Group(name=name, **spec) for name, spec in data["groups"].items()}
+    groups = {}
+    for name, spec in data["groups"].items():
+        known = envs.get(name)
+        if known is None and "framework" not in spec:
+            raise ValueError(f"channel group {name!r} is no env of adapters/frameworks.toml and names no framework")
+        defaults = {"framework": known.framework, "env": dict(known.env)} if known else {}
+        groups[name] = Group(name=name, **{**defaults, **spec})
+    return groups
 
 
 def split_env(env_name: str, table: dict[str, Group] | None = None) -> tuple[Group, str]:

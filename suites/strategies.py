@@ -49,7 +49,7 @@ class HypothesisDrawer:
 def drawn_params(surface: Surface, data, conv: Conv) -> tuple[dict, tuple]:
     """The surface's parameters for `conv`, and the draws that made them."""
     drawer = HypothesisDrawer(data)
-    params = surface.draw_params(drawer, conv)
+    params = surface.contract(surface.draw_params(drawer, conv))
     return params, tuple(drawer.log)
 
 

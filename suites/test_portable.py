@@ -39,7 +39,7 @@ def test_portable(target, judge, intent):
         if surface.supports(conv, DTYPE) is not None:   # e.g. no dilation parameter
             continue
         try:
-            params = surface.spell(intent, conv)
+            params = surface.contract(surface.spell(intent, conv), f"spell({intent!r})")
         except Unexpressible as exc:
             pytest.skip(f"{surface.id} cannot express '{intent}': {exc}")
         case = Case(conv, params, DTYPE, device, seed=n)

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from conformance import registry
+
 ROOT = Path(__file__).resolve().parents[1]
-FRAMEWORKS = {"torch", "tensorflow", "jax", "jaxlib", "keras", "tf_keras"}
+FRAMEWORKS = registry.load().modules
 
 
 def _imports(path: Path) -> set[str]:

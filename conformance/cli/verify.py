@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import expectations as exp
+from .. import registry
 from ..check import make_inputs
 from ..compare import compare
 from ..spec import Conv, Problem, Window
@@ -30,7 +31,7 @@ from ..surface import Documented, Surface
 from .common import EXPECTATIONS
 
 TIMEOUT_S = 300.0
-VERSION_MODULES = ("torch", "tensorflow", "jax", "keras")
+VERSION_MODULES = registry.load().version_modules
 
 _PROGRAM = '''
 import json, sys
