@@ -11,10 +11,10 @@ Options (the profile, frameworks, device and records also by environment variabl
   --records PATH      JSON-lines records file (default reports/records/<run id>.jsonl); CONFORMANCE_RECORDS
   --isolate MODE      flagged (default) or all: which calls run in the crash-isolating worker; CONFORMANCE_ISOLATE
   --revisit RATE      the share of drawn cases an expected divergence covers that run (the others are drawn again,
-                      conformance.judge, Budget); default 0.05; 1 runs every one (to measure entries);
+                      conformance.harness.judge, Budget); default 0.05; 1 runs every one (to measure entries);
                       CONFORMANCE_REVISIT
   --characterize WHEN first (default): probe the neighbourhood of each new divergence and of the first case of each
-                      expected one per surface (conformance.characterize); off; CONFORMANCE_CHARACTERIZE
+                      expected one per surface (conformance.harness.characterize); off; CONFORMANCE_CHARACTERIZE
   Hypothesis profile: --hypothesis-profile dev|ci|nightly, or CONFORMANCE_PROFILE (default dev).
 
 Parametrisation: every test that takes `target` runs once per (surface, device); one that also takes `mode` once
@@ -42,7 +42,7 @@ settings.register_profile("dev", max_examples=25, **_common)
 settings.register_profile("ci", max_examples=150, derandomize=True, database=None, **_common)
 settings.register_profile("nightly", max_examples=2000, **_common)
 PROFILES = ("dev", "ci", "nightly")
-# the share of drawn cases an expected-divergence entry covers that run (conformance.judge, Budget)
+# the share of drawn cases an expected-divergence entry covers that run (conformance.harness.judge, Budget)
 REVISIT_RATE = 0.05
 _env_profile = os.environ.get("CONFORMANCE_PROFILE", "dev")
 if _env_profile not in PROFILES:
@@ -83,9 +83,9 @@ def _selected_frameworks(config) -> list[str]:
 
 
 def pytest_configure(config):
-    from conformance import expectations
-    from conformance.judge import Judge
-    from conformance.records import RecordWriter
+    from conformance.harness import expectations
+    from conformance.harness.judge import Judge
+    from conformance.harness.records import RecordWriter
 
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(_XdistRunId(), "conformance-xdist-run-id")
@@ -110,7 +110,7 @@ def pytest_configure(config):
     judge = Judge(expected, RecordWriter(records, fresh=not hasattr(config, "workerinput")), run_id, profile,
                   isolate_all=config.getoption("--isolate") == "all", revisit_rate=rate)
     if config.getoption("--characterize") == "first":
-        from conformance.characterize import Characterizer
+        from conformance.harness.characterize import Characterizer
         judge.characterizer = Characterizer()
     config._conformance = {
         "frameworks": frameworks,
@@ -135,7 +135,7 @@ def _check_device(config) -> None:
     """--device other than cpu: at least one selected framework must have such a device; else stop the run with
     one line that lists the devices each framework found (a UsageError in pytest_configure: one line, exit 4)."""
     from adapters import load
-    from conformance.surface import FrameworkUnavailable
+    from conformance.harness.surface import FrameworkUnavailable
 
     device_opt = config.getoption("--device")
     found = []
@@ -174,7 +174,7 @@ class Target(tuple):
 def _targets(config):
     """(surface, adapter, device) triples for the selected frameworks, or skip reasons."""
     from adapters import load
-    from conformance.surface import FrameworkUnavailable
+    from conformance.harness.surface import FrameworkUnavailable
 
     device_opt = config.getoption("--device")
     surface_glob = config.getoption("--surface")
@@ -252,7 +252,7 @@ def _conformance_test_id(request):
 
 def pytest_report_header(config):
     from adapters import load
-    from conformance.surface import FrameworkUnavailable
+    from conformance.harness.surface import FrameworkUnavailable
 
     lines = [f"conformance: run {config._conformance_run_id}, records -> {config._conformance['records']}"]
     for name in config._conformance["frameworks"]:
@@ -268,8 +268,8 @@ def pytest_report_header(config):
 def pytest_terminal_summary(terminalreporter, config):
     if hasattr(config, "workerinput") or not hasattr(config, "_conformance"):
         return
-    from conformance import records
-    from conformance.summary import summarize
+    from conformance.harness import records
+    from conformance.views.summary import summarize
 
     path = config._conformance["records"]
     if not path.exists() or path.stat().st_size == 0:
@@ -281,7 +281,7 @@ def pytest_terminal_summary(terminalreporter, config):
     if characterizer is not None and characterizer.skipped:
         terminalreporter.write_line(
             f"characterization skipped for {len(characterizer.skipped)} divergence(s) after "
-            f"{characterizer.spent:.0f} s of probes (conformance.characterize.MAX_TOTAL_SECONDS): "
+            f"{characterizer.spent:.0f} s of probes (conformance.harness.characterize.MAX_TOTAL_SECONDS): "
             + "; ".join(characterizer.skipped[:5]) + (" ..." if len(characterizer.skipped) > 5 else ""))
     terminalreporter.write_line(f"records: {path}")
 

@@ -1,8 +1,8 @@
-"""Framework adapters: one module per framework, each with a `load() -> conformance.surface.Adapter`.
+"""Framework adapters: one module per framework, each with a `load() -> conformance.harness.surface.Adapter`.
 
 `load()` raises `FrameworkUnavailable` with a one-line reason when the framework is not installed, so a
 missing framework is a skip, never a traceback. Adding a framework = one new module + its table in
-adapters/frameworks.toml (the registry, conformance.registry), and its env there and in tox.ini.
+adapters/frameworks.toml (the registry, conformance.harness.registry), and its env there and in tox.ini.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 
-from conformance import registry
-from conformance.surface import Adapter, FrameworkUnavailable
+from conformance.harness import registry
+from conformance.harness.surface import Adapter, FrameworkUnavailable
 
 # name -> module, from the registry (adapters/frameworks.toml); the order is the report order
 FRAMEWORKS = {name: fw.adapter for name, fw in registry.load().frameworks.items()}
@@ -24,7 +24,7 @@ for _entry in filter(None, os.environ.get("CONFORMANCE_ADAPTERS", "").split(",")
 
 # GPU memory: TensorFlow and JAX each take (nearly) all of a GPU's memory when they first touch it, so a second
 # framework in the same process, or a worker child, would find none. Allocate on demand instead; set here, before
-# any framework is imported, so child processes (conformance.isolate) inherit it. PyTorch's caching allocator
+# any framework is imported, so child processes (conformance.harness.isolate) inherit it. PyTorch's caching allocator
 # already grows on demand. An explicit setting in the environment wins.
 #   TF_FORCE_GPU_ALLOW_GROWTH: https://www.tensorflow.org/guide/gpu#limiting_gpu_memory_growth
 #   XLA_PYTHON_CLIENT_PREALLOCATE: https://docs.jax.dev/en/latest/gpu_memory_allocation.html

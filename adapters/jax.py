@@ -40,7 +40,7 @@ negative-size padded base is not a shape).
 `precision=None` is "the default precision for the backend" (which may be reduced on GPUs); 'highest'
 asks for full precision. It does not change the window.
 
-Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+Dtypes, modes, devices (conformance.harness.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
   * float16 and bfloat16 arrays are taken as they are (bfloat16 is ml_dtypes.bfloat16, JAX's own); the docs give
     no accumulation precision for them ("preferred_element_type: ... None, which means the default accumulation
     type for the input types", conv_general_dilated), so their bound is the dtype's own.
@@ -58,11 +58,11 @@ import os
 
 import numpy as np
 
-from conformance.portable import asymmetric_crop, exact_size_target
-from conformance.spec import Conv
-from conformance.source import shipped
-from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
-                                 Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.core.spec import Conv
+from conformance.core.source import shipped
+from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
+                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
@@ -183,7 +183,7 @@ def _draw_pairs(draw: Drawer, conv: Conv) -> list[list[int]]:
     return [[draw.integer(-1, dim.kd, "pad_lo"), draw.integer(-1, dim.kd, "pad_hi")] for dim in conv.dims()]
 
 
-# -- portable intents (conformance.portable), spelled the way JAX users write them ---------------------------
+# -- portable intents (conformance.harness.portable), spelled the way JAX users write them ---------------------------
 # conv_transpose takes 'SAME'/'VALID' or explicit pads of the stride-dilated input. Ports that need another
 # window use explicit pads: the 'SAME' pads JAX itself computes (jax/_src/lax/convolution.py,
 # _conv_transpose_padding: pad_len = k'+s-2, pad_a = k'-1 if s > k'-1 else ceil(pad_len/2)) adjusted at the end
@@ -239,7 +239,7 @@ def _pads_fault(fault: str, params: dict, values: list) -> dict:
     raise Unexpressible("JAX's transposed convolutions take no output_padding or output size (pads set it)")
 
 
-# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+# -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
 def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, groups, dimension_numbers, x_perm,
                        kernel, y_perm, precision, device, mode="eager", transpose_kernel=None,
@@ -427,9 +427,9 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
                                param_keys=("padding", "layout", "precision"), **common)]
 
 
-# -- command line (conformance.spelling): how JAX users write these calls, for explain/solve/translate -----------
+# -- command line (conformance.explain.spelling): how JAX users write these calls, for explain/solve/translate ---------
 def spellings() -> list:
-    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
 
     transpose, general = surfaces()
     consistent = bool(transpose.extra.get("use_consistent_padding"))

@@ -51,11 +51,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.portable import exact_size_target
-from conformance.spec import Conv, Dim
-from conformance.source import shipped
-from conformance.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                 Unexpressible, cpu_model, window_from_dims)
+from conformance.harness.portable import exact_size_target
+from conformance.core.spec import Conv, Dim
+from conformance.core.source import shipped
+from conformance.harness.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
+                                         Unexpressible, cpu_model, window_from_dims)
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
@@ -143,7 +143,7 @@ def _kernel_axes(rank: int) -> tuple[int, ...]:
     return (*range(2, 2 + rank), 1, 0)
 
 
-# -- portable intents (conformance.portable), spelled the way Keras users write them -------------------------
+# -- portable intents (conformance.harness.portable), spelled the way Keras users write them -------------------------
 # Keras has only 'valid' and 'same' plus output_padding; an intent that needs another alignment is ported with
 # 'same' (what answers on porting advise), and an exact size through output_padding.
 def spell(intent: str, conv: Conv) -> dict:
@@ -226,7 +226,7 @@ class ConvTranspose(Surface):
                 "scope": _keras_device(device, params.get("device_scope")), "kernel_axes": _kernel_axes(conv.rank)}
 
 
-# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+# -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 # The gradients are each backend's own autodiff, as the Keras guides on writing a training loop from scratch do it:
 # tf.GradientTape (https://keras.io/guides/writing_a_training_loop_from_scratch/), torch autograd with
 # `variable.value.grad` (https://keras.io/guides/writing_a_custom_training_loop_in_torch/), and jax.vjp over
@@ -353,11 +353,11 @@ def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", 
                           param_keys=("padding", "output_padding", "data_format", "device_scope"))]
 
 
-# -- command line (conformance.spelling): how Keras users write this layer, for explain/solve/translate ----------
+# -- command line (conformance.explain.spelling): how Keras users write this layer, for explain/solve/translate --------
 def spellings() -> list:
     import os
 
-    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
 
     backends = ("tensorflow", "torch", "jax")
     variants = {b: surfaces(b)[0] for b in backends}

@@ -34,7 +34,7 @@ and the tf.nn "Notes on padding", https://www.tensorflow.org/api_docs/python/tf/
     (cross-correlation) convolution, no flip: canonical w (c_in, c_out, *k) is only transposed.
 tf.nn has no groups and no bias parameter.
 
-Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+Dtypes, modes, devices (conformance.harness.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
   * dtypes: the ops behind these functions take "half, bfloat16, float32, float64"
     (https://www.tensorflow.org/api_docs/python/tf/raw_ops/Conv2DBackpropInput,
     https://www.tensorflow.org/api_docs/python/tf/raw_ops/Conv3DBackpropInputV2); no accumulation precision is
@@ -57,11 +57,11 @@ from __future__ import annotations
 
 import abc
 
-from conformance.portable import asymmetric_crop, exact_size_target
-from conformance.spec import Conv, Dim
-from conformance.source import shipped
-from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
-                                 Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.core.spec import Conv, Dim
+from conformance.core.source import shipped
+from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
+                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
@@ -79,7 +79,8 @@ def _tf_device(device: str) -> str:
 
 DOC_TF32 = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_tensor_float_32_execution"
 DOC_DETERMINISM = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism"
-# execution modes as data (conformance.surface.Mode): "xla" is applied by tf_conv_transpose; "onednn-off" is the same
+# execution modes as data (conformance.harness.surface.Mode): "xla" is applied by tf_conv_transpose; "onednn-off" is
+# the same
 # call in a worker process started with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow reads it once, at import)
 MODES = (EAGER, Mode("xla"), Mode("onednn-off", env=(("TF_ENABLE_ONEDNN_OPTS", "0"),)))
 
@@ -205,7 +206,7 @@ def _layout(params: dict, conv: Conv):
     return x_perm, w_perm, out, padding, y_perm
 
 
-# -- portable intents (conformance.portable), spelled the way TensorFlow users write them --------------------
+# -- portable intents (conformance.harness.portable), spelled the way TensorFlow users write them --------------------
 # tf.nn takes the output size itself (output_shape) and a padding mode; users give the size they want and the
 # mode that names their intent. conv2d_transpose also takes explicit [before, after] pads, the faithful port
 # of a PyTorch padding; tf.nn.conv_transpose has only 'SAME'/'VALID', so a port to it passes the wanted size
@@ -258,7 +259,7 @@ def spell_fault(fault: str, conv: Conv, values: list, explicit_ok: bool, layouts
                         else "explicit padding is documented for conv2d_transpose only")
 
 
-# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+# -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
 def tf_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, padding, data_format, dilations, x_perm,
                       w_perm, y_perm, device, mode="eager"):
@@ -388,9 +389,9 @@ def surfaces() -> list[Surface]:
                    param_keys=("padding", "output_shape", "data_format"), **common)]
 
 
-# -- command line (conformance.spelling): how TensorFlow users write these calls, for explain/solve/translate ---
+# -- command line (conformance.explain.spelling): how TensorFlow users write these calls, for explain/solve/translate --
 def spellings() -> list:
-    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
 
     generic, ranked = surfaces()
 

@@ -14,7 +14,7 @@ Documented semantics (torch.nn.ConvTranspose2d docstring, torch 2.x, https://pyt
 Weights: (in_channels, out_channels / groups, *kernel), applied as the gradient of Conv2d, so no flip:
 exactly the canonical layout.
 
-Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
+Dtypes, modes, devices (conformance.harness.agreement; suites/test_dtypes.py, test_modes.py, test_devices.py):
   * float16 and bfloat16 are torch dtypes every ConvTranspose takes ("dtype" factory kwarg; torch.nn docs);
     NumPy's bfloat16 (ml_dtypes) goes through float32 (exact) since torch.from_numpy has no bfloat16.
     No torch document gives the accumulation precision of half-precision convolutions on CPU (the numerical
@@ -35,11 +35,11 @@ Dtypes, modes, devices (conformance.agreement; suites/test_dtypes.py, test_modes
 
 from __future__ import annotations
 
-from conformance.portable import asymmetric_crop, exact_size_target
-from conformance.spec import Conv
-from conformance.source import shipped
-from conformance.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode, Refusal,
-                                 Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.core.spec import Conv
+from conformance.core.source import shipped
+from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
+                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
@@ -52,7 +52,7 @@ def _device(device: str) -> str:
 
 DOC_TF32 = "https://pytorch.org/docs/stable/notes/cuda.html#tensorfloat-32-tf32-on-ampere-and-later-devices"
 DOC_RANDOMNESS = "https://pytorch.org/docs/stable/notes/randomness.html"
-# execution modes as data (conformance.surface.Mode); torch_conv_transpose applies each
+# execution modes as data (conformance.harness.surface.Mode); torch_conv_transpose applies each
 MODES = (EAGER, Mode("compile", slow=True), Mode("channels_last"), Mode("mkldnn-off"))
 
 
@@ -99,7 +99,7 @@ def _draw_padding(draw: Drawer, conv: Conv) -> list[int]:
     return [draw.integer(-1, dim.kd, "padding") for dim in conv.dims()]
 
 
-# -- portable intents (conformance.portable), spelled the way PyTorch users write them ----------------------
+# -- portable intents (conformance.harness.portable), spelled the way PyTorch users write them ----------------------
 # ConvTranspose has no 'same' (padding='same' is refused for transposed convs), so users compute padding and
 # output_padding from the H_out formula: for L = i*s, 2 padding - output_padding = k' - s, i.e.
 # padding = ceil((k'-s)/2) (0 when k' < s) and output_padding = s - k' + 2 padding.
@@ -167,7 +167,7 @@ def spell_module(intent: str, conv: Conv) -> dict:
     return {"padding": [p for p, _ in pads], "output_size": [n for _, n in pads]}
 
 
-# -- the call, written once (conformance.source): run in-process, shipped to the worker and into reproducers -----
+# -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
 def torch_conv_transpose(x, w, b, gy=None, *, api, rank, stride, padding, dilation, groups, device, mode="eager",
                          output_padding=None, output_size=None):
@@ -345,9 +345,9 @@ def surfaces() -> list[Surface]:
                    **common)]
 
 
-# -- command line (conformance.spelling): how PyTorch users write these calls, for explain/solve/translate ------
+# -- command line (conformance.explain.spelling): how PyTorch users write these calls, for explain/solve/translate -----
 def spellings() -> list:
-    from conformance.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
 
     functional, module = surfaces()
     weights = lambda params, conv: WeightLayout(tuple(range(conv.rank + 2)), name="weight")  # noqa: E731

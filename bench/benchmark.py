@@ -40,7 +40,7 @@ profile is derandomized, so the warm run draws the same shapes. keras-jax gets t
 JAX_COMPILATION_CACHE_DIR variables (the keras adapter does not configure JAX), also cold then warm.
 
 Part 2, the reference against onnx.reference (needs `onnx`): the same transposed convolution, float64, through
-conformance.reference.conv_transpose and through onnx.reference.ReferenceEvaluator on a one-node ConvTranspose
+conformance.core.reference.conv_transpose and through onnx.reference.ReferenceEvaluator on a one-node ConvTranspose
 model. The canonical window (crop c, length L per dimension; F = (i-1)s + d(k-1) + 1) maps to ONNX as
 pads_begin = c, and F - c - L as pads_end when >= 0, else as output_padding = c + L - F with pads_end = 0
 (ONNX: out = s(i-1) + output_padding + d(k-1) + 1 - pads_begin - pads_end, the output_padding at the end). ONNX
@@ -388,7 +388,7 @@ def _best_of(fn, budget_s: float, max_n: int = 200) -> tuple[float, int]:
 
 
 def onnx_problems():
-    from conformance.spec import Conv, Window
+    from conformance.core.spec import Conv, Window
 
     def conv(i, k, s, d, n, cin, cout, g=1, bias=True):
         return Conv(i, k, s, d, batch=n, c_in=cin, c_out=cout, groups=g, bias=bias)
@@ -416,7 +416,7 @@ def onnx_problems():
 
 def onnx_limits():
     """Problems onnx.reference 1.23.2 does not compute as its operator doc says; run (not timed) and reported."""
-    from conformance.spec import Conv, Window
+    from conformance.core.spec import Conv, Window
     grouped = Conv((8, 8), (3, 3), (2, 2), (1, 1), batch=1, c_in=4, c_out=6, groups=2)
     depthwise = Conv((16, 16), (4, 3), (2, 3), (1, 2), batch=2, c_in=8, c_out=8, groups=8, bias=True)
     wide = Conv((4,), (3,), (2,), (1,), batch=1, c_in=2, c_out=3, bias=True)
@@ -439,8 +439,8 @@ def _onnx_case(conv, window):
     import numpy as np
     from onnx.reference import ReferenceEvaluator
 
-    from conformance import reference
-    from conformance.spec import Problem
+    from conformance.core import reference
+    from conformance.core.spec import Problem
     rng = np.random.default_rng(0)
     x = rng.standard_normal(conv.input_shape)
     w = rng.standard_normal(conv.kernel_shape)
@@ -457,7 +457,7 @@ def _max_diff(a, b) -> float:
 
 
 def part_onnx(out: Out, budget_s: float = 1.0) -> None:
-    out("# Part 2: conformance.reference.conv_transpose vs onnx.reference ConvTranspose, float64, same arrays")
+    out("# Part 2: conformance.core.reference.conv_transpose vs onnx.reference ConvTranspose, float64, same arrays")
     try:
         import numpy as np
         import onnx

@@ -59,7 +59,8 @@ def _patch(owner, attr: str, name: str) -> None:
 
 def pytest_configure(config):
     try:
-        from conformance import check, judge
+        from conformance.harness import check
+        from conformance.harness import judge
     except ImportError:
         return
     _patch(check, "make_inputs", "make_inputs")

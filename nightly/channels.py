@@ -63,7 +63,7 @@ def load_table(path: Path | None = None) -> dict[str, Group]:
     """The groups of nightly/channels.toml (CHANNELS_TABLE names another file: the self-tests' fake groups). A
     group is an env of the registry (adapters/frameworks.toml): its framework and environment come from there
     unless the table states them (the fake groups do)."""
-    from conformance import registry
+    from conformance.harness import registry
     envs = registry.load().envs
     data = tomllib.loads(Path(path or os.environ.get("CHANNELS_TABLE") or TABLE).read_text())
     groups = {}

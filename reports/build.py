@@ -21,11 +21,13 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from conformance import accounting, characterize
-from conformance import expectations as exp_mod
-from conformance import errors_view
-from conformance import matrix as align
-from conformance.summary import xpassed
+from conformance.views import accounting
+
+from conformance.harness import characterize
+from conformance.harness import expectations as exp_mod
+from conformance.views import errors_view
+from conformance.views import matrix as align
+from conformance.views.summary import xpassed
 
 from . import atomic, cards, diff, heatmap, load, merge, outcomes
 from . import channels as channels_mod
@@ -163,7 +165,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
 
 
 def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[dict]]:
-    """The entry accounting (conformance.accounting) as rows for the page, and the share of each surface's cases
+    """The entry accounting (conformance.views.accounting) as rows for the page, and the share of each surface's cases
     judged on their merits."""
     rows = []
     for c in accounting.account(records, expectations):
@@ -193,7 +195,7 @@ def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[
 
 
 def _errors_table(records: list[dict]) -> dict:
-    """The error catalogue's outcomes (conformance.errors_view) as rows x surface columns for the page."""
+    """The error catalogue's outcomes (conformance.views.errors_view) as rows x surface columns for the page."""
     rows = errors_view.build(records)
     columns = sorted({col for row in rows.values() for col in row["surfaces"]})
     return {"rows": rows, "columns": columns}

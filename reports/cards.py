@@ -13,9 +13,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from conformance import behaviour as behaviour_mod
-from conformance.expectations import Expectation
-from conformance.spec import Conv
+from conformance.harness import behaviour as behaviour_mod
+from conformance.harness.expectations import Expectation
+from conformance.core.spec import Conv
 
 from . import windows
 from .outcomes import PROPERTY_ORDER
@@ -39,11 +39,11 @@ class Card:
     diff_note: str = ""
     crop_shifts: list[str] = field(default_factory=list)
     first_of_signature: bool = False     # the card that carries the signature's anchor (diff links to it)
-    characterization: dict | None = None  # conformance.characterize's result for a record of this card, if any
+    characterization: dict | None = None  # conformance.harness.characterize's result for a record of this card, if any
 
     @property
     def behaviour_text(self) -> str:
-        """What the minimal case did, as its record's behaviour says (conformance.behaviour); '' without one."""
+        """What the minimal case did, as its record's behaviour says (conformance.harness.behaviour); '' without one."""
         b = self.minimal.get("behaviour")
         return behaviour_mod.describe(b) if isinstance(b, dict) else ""
 

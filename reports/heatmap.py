@@ -1,10 +1,10 @@
-"""The cross-framework alignment matrix (conformance.matrix) as heat maps: one small (kernel x stride) grid per
+"""The cross-framework alignment matrix (conformance.views.matrix) as heat maps: one small (kernel x stride) grid per
 intent and surface.
 
 Each grid cell holds the grid points of that (k, s) — several dilations and input sizes — and shows the relation
 most of them have to the intended window (agrees, shifted by n, another length, refuses, crashes; at a tie the
 worse one), marked as mixed when they do not all agree; its <title> tooltip gives the counts and every point.
-Geometry only; the template draws it. Input is `conformance.matrix.to_json(build(records))`.
+Geometry only; the template draws it. Input is `conformance.views.matrix.to_json(build(records))`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from conformance.matrix import RELATION_ORDER
+from conformance.views.matrix import RELATION_ORDER
 
 CELL_W, CELL_H, GAP = 26, 18, 2
 AXIS_W, AXIS_H = 20, 14

@@ -1,6 +1,6 @@
 """Read records for a report, one file at a time, so that what cannot be read becomes a note on the page.
 
-`conformance.records.iter_records` stops at a damaged line with a warning (the lines before it are kept) and
+`conformance.harness.records.iter_records` stops at a damaged line with a warning (the lines before it are kept) and
 refuses a record of another schema version with RecordsError: here the warning becomes the file's note, and a
 refused file contributes no records and says why. A line that is JSON but not a record object, a record without
 the fields a report needs, an unreadable or empty file, a folder without records: each is noted, never raised.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from conformance import records as rec_io
+from conformance.harness import records as rec_io
 
 # the fields every part of the report reads; the schema requires more, a report needs these
 NEEDED = ("surface", "framework", "version", "property", "verdict", "status", "kind", "config", "expected", "actual")

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from hypothesis import strategies as st
 
-from conformance.spec import Conv
-from conformance.surface import Surface
+from conformance.core.spec import Conv
+from conformance.harness.surface import Surface
 
 MAX_CHANNELS = 6
 MAX_IN_SIZE = {1: 9, 2: 6, 3: 4}   # keeps rank-3 cases cheap; sizes start at 1
@@ -22,8 +22,8 @@ DILATION = (1, 3)
 
 
 class HypothesisDrawer:
-    """conformance.surface.Drawer backed by st.data(). `log` keeps every draw as (label, kind, spec, value), the
-    case's `draws` (conformance.characterize replays them to vary one parameter at a time)."""
+    """conformance.harness.surface.Drawer backed by st.data(). `log` keeps every draw as (label, kind, spec, value), the
+    case's `draws` (conformance.harness.characterize replays them to vary one parameter at a time)."""
 
     def __init__(self, data):
         self._data = data
@@ -66,7 +66,8 @@ def lottery(data) -> float:
 
 
 def judged(judge, props, surface: Surface, version: str, data, draw_case):
-    """A case from `draw_case()` that the judge admits (conformance.judge, Budget): a case an expected divergence
+    """A case from `draw_case()` that the judge admits (conformance.harness.judge, Budget): a case an expected
+    divergence
     covers runs when a drawn lottery number falls under the judge's revisit rate, else another case is drawn, up to
     REDRAWS times (the last one runs anyway). The lottery is part of the example's data: replays and shrinking
     make the same choice."""

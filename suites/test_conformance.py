@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.check import Case, make_inputs, reproducer, run_case
+from conformance.harness.check import Case, make_inputs, reproducer, run_case
 from suites.strategies import convs, drawn_params, judged, seeds
 
 SHAPE_DTYPE = "float32"

@@ -6,7 +6,7 @@ takes), on GPU g:
   devices            the case on g against the reference, bounded in the precision the framework documents for
                      it there (TF32 for float32 where it is on by default: Surface.accumulation)
   device-agreement   the case on g against the same case on the CPU: kind "device" when verdicts, divergence kinds,
-                     shapes or crops differ, or values differ by more than both bounds (conformance.agreement)
+                     shapes or crops differ, or values differ by more than both bounds (conformance.harness.agreement)
   determinism        the call on g made twice: kind "nondeterminism" when the two differ and the framework does not
                      document that they may (Surface.nondeterminism quotes it where it does)
 On a CPU target it is a skip that says why: no GPU found, or the GPU targets were not selected.
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import agreement
-from conformance.check import Case, dtype_unavailable
+from conformance.harness import agreement
+from conformance.harness.check import Case, dtype_unavailable
 from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 

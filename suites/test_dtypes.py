@@ -5,7 +5,7 @@ the call (suites/strategies.mostly_accepted; refusals stay in: a half-precision 
 error-vs-result). Inputs are drawn in float64 and rounded to the dtype (bfloat16 through
 ml_dtypes), the reference is float64 on the rounded inputs, and the per-element bound uses the dtype's unit
 roundoff -- or the precision the framework documents for the sums (Surface.accumulation: e.g. TF32 for float32 on
-NVIDIA GPUs), plus one rounding to the dtype (conformance/bounds.py). float32 and float64 are test_values' dtypes.
+NVIDIA GPUs), plus one rounding to the dtype (conformance/core/bounds.py). float32 and float64 are test_values' dtypes.
 
 A dtype a surface does not take, or bfloat16 without ml_dtypes, is a skip with the reason.
 """
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.check import Case, dtype_unavailable, run_case
+from conformance.harness.check import Case, dtype_unavailable, run_case
 from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 

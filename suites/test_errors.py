@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from conformance import catalogue
-from conformance.errorcheck import error_case, run_error_case
-from conformance.surface import Unexpressible
+from conformance.harness import catalogue
+from conformance.harness.errorcheck import error_case, run_error_case
+from conformance.harness.surface import Unexpressible
 
 # CONFORMANCE_ERROR_CATALOGUE names another catalogue file (the self-tests use small ones)
 CATALOGUE = catalogue.load(os.environ.get("CONFORMANCE_ERROR_CATALOGUE")

@@ -1,8 +1,9 @@
 """Gradient properties: every surface with autodiff, its VJPs against the float64 reference and the adjoint identity.
 
   test_gradients   gx, gw, gb (for a Hypothesis-drawn cotangent gy) within their per-element bounds of the reference
-                   VJPs (conformance.gradients), and <y, gy> - <b, sum gy> = <x, gx> = <w, gw> on the framework's own
-                   y, gx, gw (conformance.gradcheck)
+                   VJPs (conformance.core.gradients), and <y, gy> - <b, sum gy> = <x, gx> = <w, gw> on the framework's
+                   own
+                   y, gx, gw (conformance.harness.gradcheck)
   test_gradient_reproducer_replays_the_vjp   the gradient script recorded with each case re-creates the VJPs
 
 Same surfaces, configurations and parameters as the conformance properties (suites/test_conformance.py), float32
@@ -21,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import gradients
-from conformance.check import Case, make_inputs
-from conformance.gradcheck import run_gradient_case, script
-from conformance.spec import Problem
+from conformance.core import gradients
+from conformance.harness.check import Case, make_inputs
+from conformance.harness.gradcheck import run_gradient_case, script
+from conformance.core.spec import Problem
 from suites.strategies import accepted, judged, scaled, seeds
 from suites.test_conformance import _is_final
 

@@ -5,7 +5,7 @@ Per drawn case (the conformance properties' strategies, mostly accepted calls: s
 float32 or float64), in mode m on the target's device:
   modes            the case in m against the reference, like test_values (records carry mode = m)
   mode-agreement   the case in m against the same case in eager: kind "mode" when verdicts, divergence kinds,
-                   shapes or crops differ, or values differ by more than both bounds (conformance.agreement)
+                   shapes or crops differ, or values differ by more than both bounds (conformance.harness.agreement)
   determinism      the call in m, and the eager call, made twice: kind "nondeterminism" when the two differ and the
                    framework does not document that they may (skipped for calls run in the worker process)
 The root conftest.py runs this once per (surface, device, mode); a surface with only eager calls is a skip.
@@ -17,8 +17,8 @@ from __future__ import annotations
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conformance import agreement
-from conformance.check import Case
+from conformance.harness import agreement
+from conformance.harness.check import Case
 from suites.strategies import judged, mostly_accepted, scaled, seeds
 from suites.test_conformance import _is_final
 

@@ -1,5 +1,5 @@
 """NaN/Inf propagation: with NaN or +-Inf placed in the input, kernel or bias, every output element must be
-finite, NaN, +Inf or -Inf exactly where the IEEE 754 scatter puts them (conformance.nonfinite).
+finite, NaN, +Inf or -Inf exactly where the IEEE 754 scatter puts them (conformance.harness.nonfinite).
 
 Same surfaces, configurations and parameters as the conformance properties; the poison values are part of
 the case, so records and reproducers carry them.
@@ -12,8 +12,8 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.check import Case, run_case
-from conformance.nonfinite import classify_nonfinite
+from conformance.harness.check import Case, run_case
+from conformance.harness.nonfinite import classify_nonfinite
 from suites.strategies import convs, drawn_params, judged, seeds
 
 POISONS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}

@@ -1,4 +1,4 @@
-"""Portable configurations: every intent users port between frameworks (conformance.portable.INTENTS), spelled
+"""Portable configurations: every intent users port between frameworks (conformance.harness.portable.INTENTS), spelled
 the way each surface's users write it (Surface.spell), run on the whole (k, s, d, i) grid.
 
 Each grid point is judged like any case (documented window or refusal, values against the reference; the
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.check import Case, run_case
-from conformance.judge import DivergenceError
-from conformance.portable import GRID, INTENTS
-from conformance.surface import Unexpressible
+from conformance.harness.check import Case, run_case
+from conformance.harness.judge import DivergenceError
+from conformance.harness.portable import GRID, INTENTS
+from conformance.harness.surface import Unexpressible
 
 DTYPE = "float32"
 SHOWN = 3   # divergence reports printed in full; the rest are counted (all are in the records)

@@ -1,6 +1,6 @@
 """An adapter whose framework is not installed: the plugin must turn it into a skip with this reason."""
 
-from conformance.surface import FrameworkUnavailable
+from conformance.harness.surface import FrameworkUnavailable
 
 
 def load():

@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 
-from conformance.spec import Problem
+from conformance.core.spec import Problem
 
 
 def conv_transpose_loops(x, w, b, problem: Problem) -> np.ndarray:

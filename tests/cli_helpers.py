@@ -8,8 +8,8 @@ import io
 import json
 
 from conformance.__main__ import main
-from conformance.cli.common import catalog
-from conformance.spec import Conv
+from conformance.explain.common import catalog
+from conformance.core.spec import Conv
 
 
 def cli(argv: list[str]) -> tuple[int, str, str]:

@@ -40,9 +40,9 @@ import os
 
 import numpy as np
 
-from conformance.source import shipped
-from conformance.spec import Conv
-from conformance.surface import Adapter, Device, Documented, Drawer, Refusal, Surface, window_from_dims
+from conformance.core.source import shipped
+from conformance.core.spec import Conv
+from conformance.harness.surface import Adapter, Device, Documented, Drawer, Refusal, Surface, window_from_dims
 
 DOC = "tests/fake_adapter.py (module docstring)"
 
@@ -68,7 +68,7 @@ def from_framework_kernel(wf: np.ndarray) -> np.ndarray:
 
 def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups, mutation="none"):
     """Zero-stuff x by the stride, pad by k'-1-padding (+output_padding at the end), correlate with the
-    flipped dilated kernel. Independent of conformance.reference by construction."""
+    flipped dilated kernel. Independent of conformance.core.reference by construction."""
     if mutation not in MUTATIONS:
         raise ValueError(f"fake: unknown mutation {mutation!r}; known: {', '.join(MUTATIONS)}")
     x, w = np.asarray(x), np.asarray(w)

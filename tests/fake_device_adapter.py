@@ -23,8 +23,8 @@ import os
 
 import numpy as np
 
-from conformance.source import shipped
-from conformance.surface import EAGER, Adapter, Device, Mode
+from conformance.core.source import shipped
+from conformance.harness.surface import EAGER, Adapter, Device, Mode
 from tests.fake_adapter import DOC, FakeSurface, fake_conv_transpose
 
 DEVICE_MUTATIONS = ("none", "gpu-refuses-stride-3", "gpu-nondeterministic", "jit-wrong-values", "jit-refuses-stride-3")

@@ -7,7 +7,7 @@ expected `crash` entry flags it, so unflagged they would kill the run itself; te
 
 from __future__ import annotations
 
-from conformance.surface import Adapter, Device
+from conformance.harness.surface import Adapter, Device
 from tests.fake_adapter import CRASHING, DOC, MUTATIONS, FakeSurface, fake_call
 
 MUTANTS = tuple(m for m in MUTATIONS if m not in CRASHING)

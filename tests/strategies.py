@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.spec import Conv, Problem, Window
+from conformance.core.spec import Conv, Problem, Window
 
 
 @st.composite

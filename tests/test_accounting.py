@@ -1,4 +1,4 @@
-"""Entry accounting (conformance.accounting, `python -m conformance entries`): per entry covered, as stated,
+"""Entry accounting (conformance.views.accounting, `python -m conformance entries`): per entry covered, as stated,
 conforming, otherwise and precision, counted from records; wide entries flagged with the features that separate their
 diverging cases; nondeterministic entries judged against their stated rate; the share of cases judged on merits."""
 
@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
-from conformance import accounting, expectations
+from conformance.views import accounting
+
+from conformance.harness import expectations
 from tests.cli_helpers import cli
 from tests.report_records import record
 

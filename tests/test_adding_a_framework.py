@@ -15,15 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # Step 1 of the README: the adapter module. Written only against what the README names: Surface (call, param_keys,
-# draw_params, semantics, arguments), conformance.source.shipped, Adapter, Device, Documented, Refusal.
+# draw_params, semantics, arguments), conformance.core.source.shipped, Adapter, Device, Documented, Refusal.
 ADAPTER = '''
 """numpyfw: a made-up framework (a loop over input elements and taps in NumPy) with PyTorch-like padding.
 Docs (made up for the test): c = padding, L = (i-1)*s + d*(k-1) + 1 - 2*padding; padding < 0 or L < 1 raise."""
 
 import os
 
-from conformance.source import shipped
-from conformance.surface import Adapter, Device, Documented, Refusal, Surface, window_from_dims
+from conformance.core.source import shipped
+from conformance.harness.surface import Adapter, Device, Documented, Refusal, Surface, window_from_dims
 
 DOC = "numpyfw (module docstring)"
 

@@ -1,13 +1,16 @@
-"""Behavioural statements (conformance.behaviour): validated on load, and each kind's statement holds for exactly the
+"""Behavioural statements (conformance.harness.behaviour): validated on load, and each kind's statement holds for
+exactly the
 behaviour it names -- a divergence of the same kind that behaves otherwise does not match."""
 
 from __future__ import annotations
 
 import pytest
 
-from conformance import behaviour, expectations
-from conformance.compare import Comparison
-from conformance.spec import Conv, Window
+from conformance.harness import behaviour
+
+from conformance.harness import expectations
+from conformance.core.compare import Comparison
+from conformance.core.spec import Conv, Window
 
 CONV = Conv((3,), (2,), (2,), (1,), batch=2, c_in=2, c_out=3, bias=True)
 NS = expectations.case_namespace(CONV, {"padding": [1], "output_padding": [0]}, "float32", "cpu",

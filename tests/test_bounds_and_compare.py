@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import bounds, reference
-from conformance.compare import compare
-from conformance.spec import Conv, Problem, Window
+from conformance.core import bounds
+
+from conformance.core import reference
+from conformance.core.compare import compare
+from conformance.core.spec import Conv, Problem, Window
 from tests.strategies import arrays_for, small_convs
 
 CONV = Conv((4, 3), (3, 2), (2, 1), (1, 2), batch=2, c_in=4, c_out=6, groups=2, bias=True)

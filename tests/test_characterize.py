@@ -1,4 +1,4 @@
-"""Characterization (conformance.characterize): probing one parameter at a time around a divergence finds the
+"""Characterization (conformance.harness.characterize): probing one parameter at a time around a divergence finds the
 parameters it depends on and where the boundary lies, on fakes whose bug is known by construction."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from conformance import characterize
-from conformance.check import Case, run_case
-from conformance.spec import Conv
+from conformance.harness import characterize
+from conformance.harness.check import Case, run_case
+from conformance.core.spec import Conv
 from tests.fake_adapter import DOC, FakeSurface, fake_call
 from tests.report_records import record
 

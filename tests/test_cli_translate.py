@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from conformance import reference
-from conformance.cli.translate import translate_to
-from conformance.spec import Window
+from conformance.core import reference
+from conformance.explain.translate import translate_to
+from conformance.core.spec import Window
 from suites.strategies import HypothesisDrawer, convs
 from tests.cli_helpers import by_name, call_args, cli, cli_json, spelling_ids
 

@@ -1,6 +1,6 @@
 """`--verify` against the installed frameworks: for every surface (each Keras backend too), the measured shape,
 crop and values agree with the documented prediction, or the mismatch is a listed expected divergence. Each
-framework runs in its own child process (conformance.cli.verify), so this module imports no framework; a
+framework runs in its own child process (conformance.explain.verify), so this module imports no framework; a
 framework that is not installed skips with the reason. Kept small (a few drawn cases per surface) to run in
 about a minute on two cores."""
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.cli import verify
-from conformance.spec import Conv
+from conformance.explain import verify
+from conformance.core.spec import Conv
 from suites.strategies import HypothesisDrawer, convs
 from tests.cli_helpers import cli, cli_json, spellings
 

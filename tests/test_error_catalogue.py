@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from conformance import catalogue
-from conformance import records as records_mod
+from conformance.harness import catalogue
+from conformance.harness import records as records_mod
 from tests.plugin_runs import ROOT, run_plugin
 
 GOOD = '''
@@ -94,7 +94,7 @@ def _record(surface, case, actual, verdict="refused", status="pass", kind=None):
 
 
 def test_the_errors_view_shows_who_refuses_what_another_accepts(tmp_path):
-    from conformance.errors_view import build, render_text
+    from conformance.views.errors_view import build, render_text
     rows = build([_record("a:x", "stride-zero", {"error": "ValueError: no"}),
                   _record("b:y", "stride-zero", {"shape": [1, 2, 3, 3], "found_crop": None}, "divergence",
                           "divergence", "error-vs-result"),

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conformance import expectations, records
-from conformance.spec import Conv
+from conformance.harness import expectations
+
+from conformance.harness import records
+from conformance.core.spec import Conv
 
 ROOT = Path(__file__).resolve().parents[1]
 CONV = Conv((3,), (2,), (2,), (1,), batch=2, c_in=2, c_out=4, groups=2)
@@ -122,7 +124,7 @@ def test_concurrent_writers_never_interleave_lines(tmp_path):
 
 
 def test_overlapping_entries_of_one_kind_are_both_seen_not_xpass():
-    from conformance.summary import xpassed
+    from conformance.views.summary import xpassed
     text = "".join(entry_text(id=i, when="True", kind="crash") for i in ("first", "second", "unrelated"))
     entries = expectations.parse(text)
     recs = [{"status": "expected", "verdict": "divergence", "kind": "crash", "expected_divergence": "first",
@@ -166,7 +168,7 @@ def test_a_bad_condition_is_one_line(table, message):
 
 
 def test_differs_names_a_model_and_sees_the_case_inputs():
-    from conformance.spec import Window
+    from conformance.core.spec import Window
     [entry] = expectations.parse(entry_text(id="m", kind="crop", when="differs('zero-stuffed-correlation')"))
     conv = Conv((3,), (2,), (2,), (1,))
     window = Window((0,), conv.full_size)

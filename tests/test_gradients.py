@@ -1,6 +1,6 @@
-"""The reference VJPs (conformance.gradients) against finite differences, the adjoint identity, the gather of
-conformance.reference and the reproducers' inline reference; their bounds catch deliberately wrong gradients; the
-gradient check (conformance.gradcheck) classifies a NumPy fake surface's good and bad gradients."""
+"""The reference VJPs (conformance.core.gradients) against finite differences, the adjoint identity, the gather of
+conformance.core.reference and the reproducers' inline reference; their bounds catch deliberately wrong gradients; the
+gradient check (conformance.harness.gradcheck) classifies a NumPy fake surface's good and bad gradients."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conformance import gradcheck, gradients, reference
-from conformance.bounds import error_ratio
-from conformance.check import Case
-from conformance.source import free_globals, shipped
-from conformance.spec import Conv, Problem, Window
-from conformance.surface import Documented, Refusal, Surface, window_from_dims
+from conformance.harness import gradcheck
+
+from conformance.core import gradients
+
+from conformance.core import reference
+from conformance.core.bounds import error_ratio
+from conformance.harness.check import Case
+from conformance.core.source import free_globals, shipped
+from conformance.core.spec import Conv, Problem, Window
+from conformance.harness.surface import Documented, Refusal, Surface, window_from_dims
 from tests.strategies import arrays_for, problems
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None)
@@ -185,13 +189,15 @@ def test_adjoint_bound_holds_for_float32_results(problem, seed):
 # -- gradcheck on a NumPy fake surface ---------------------------------------------------------------------
 @shipped
 def reference_call(x, w, b, gy=None, *, stride, dilation, groups, crop, length, flavour):
-    """The fake framework: the reference itself (conformance.reference, .gradients) in the window (crop, length);
+    """The fake framework: the reference itself (conformance.core.reference, .gradients) in the window (crop, length);
     `flavour` picks the gradients it returns: right, a wrong gx, a forward that disagrees with its own gradients
     (adjoint only), no kernel gradient, a raising vjp, or a vjp that aborts the process."""
     import os
 
-    from conformance import gradients, reference
-    from conformance.spec import Conv, Problem, Window
+    from conformance.core import gradients
+
+    from conformance.core import reference
+    from conformance.core.spec import Conv, Problem, Window
     conv = Conv(x.shape[2:], w.shape[2:], stride, dilation, batch=x.shape[0], c_in=x.shape[1],
                 c_out=w.shape[1] * groups, groups=groups, bias=b is not None)
     problem = Problem(conv, Window(crop, length), str(x.dtype))

@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 
-from conformance import records as records_mod
-from conformance.check import Case, reproducer, run_case
-from conformance.spec import Conv
+from conformance.harness import records as records_mod
+from conformance.harness.check import Case, reproducer, run_case
+from conformance.core.spec import Conv
 from tests.fake_adapter import load
 from tests.plugin_runs import ROOT, run_plugin
 
@@ -114,7 +114,7 @@ def test_reproducer_replays_the_fake_call():
     namespace: dict = {}
     script = reproducer(surface, case, "0.0")
     exec(compile(script, "<reproducer>", "exec"), namespace)  # noqa: S102 - our own generated script
-    from conformance.check import make_inputs
+    from conformance.harness.check import make_inputs
     x, w, b = make_inputs(conv, "float64", 7)
     np.testing.assert_array_equal(namespace["y"], surface.run(x, w, b, case.params, conv, "float64", "cpu"))
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import records as records_mod
-from conformance.isolate import Worker
+from conformance.harness import records as records_mod
+from conformance.harness.isolate import Worker
 from tests.plugin_runs import run_plugin
 
 

@@ -1,4 +1,4 @@
-"""The named wrong computations (conformance.models): each is the reference on finite inputs where it claims to be
+"""The named wrong computations (conformance.core.models): each is the reference on finite inputs where it claims to be
 the same computation, each differs from it exactly where its docstring says, and the matchers find them."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import models, reference
-from conformance.nonfinite import classes
-from conformance.spec import Conv, Problem, Window
+from conformance.core import models
+
+from conformance.core import reference
+from conformance.harness.nonfinite import classes
+from conformance.core.spec import Conv, Problem, Window
 from tests.fake_adapter import fake_conv_transpose, to_framework_kernel
 from tests.strategies import arrays_for, problems
 

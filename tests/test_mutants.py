@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import records as records_mod
+from conformance.harness import records as records_mod
 from tests.kill_table import MISSTATED_ENTRIES, by_surface, describe_surface, kills, run_mutants, table
 from tests.mutant_adapter import MUTANTS, surface_id
 

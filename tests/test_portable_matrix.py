@@ -18,10 +18,11 @@ from adapters import jax as jax_adapter
 from adapters import keras as keras_adapter
 from adapters import tensorflow as tf_adapter
 from adapters import torch as torch_adapter
-from conformance import matrix, records
-from conformance.portable import GRID, INTENTS, GridPoint
-from conformance.spec import Conv
-from conformance.surface import Unexpressible
+from conformance.views import matrix
+from conformance.harness import records
+from conformance.harness.portable import GRID, INTENTS, GridPoint
+from conformance.core.spec import Conv
+from conformance.harness.surface import Unexpressible
 from tests.plugin_runs import ROOT, run_plugin
 
 SURFACES = {

@@ -10,7 +10,7 @@ import pytest
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is in the test dependency group")
 
-from conformance import records as records_mod  # noqa: E402
+from conformance.harness import records as records_mod  # noqa: E402
 from tests.plugin_runs import ROOT, run_plugin  # noqa: E402
 
 SCHEMA = json.loads((ROOT / "reports" / "records.schema.json").read_text())

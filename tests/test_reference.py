@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance import reference
-from conformance.spec import Conv, Problem, Window
+from conformance.core import reference
+from conformance.core.spec import Conv, Problem, Window
 from tests.brute import conv_transpose_loops
 from tests.strategies import arrays_for, problems
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import registry
+from conformance.harness import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 REG = registry.load()
@@ -83,9 +83,9 @@ def test_a_bad_registry_fails_on_load_with_one_line(text, message):
         registry.parse(text, "<test>")
 
 
-# -- the params contract (conformance.surface.Surface): every params dict has exactly the declared keys ---------
+# -- the params contract (conformance.harness.surface.Surface): every params dict has exactly the declared keys --------
 def test_the_contract_names_missing_and_undeclared_keys():
-    from conformance.surface import ParamsContractError
+    from conformance.harness.surface import ParamsContractError
     from tests.fake_adapter import load
     surface = load().surfaces[0]
     params = {"padding": [0], "output_padding": [0]}

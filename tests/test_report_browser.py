@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance import records
+from conformance.harness import records
 from reports import build, diff
 from tests.plugin_runs import ROOT, run_plugin
 from tests.report_records import Scan

@@ -138,7 +138,7 @@ def test_a_raised_call_has_no_output_bar():
 
 
 def test_heatmap_cell_shows_the_dominant_relation_and_every_point_in_its_tooltip():
-    from conformance import matrix as align
+    from conformance.views import matrix as align
     heat = heatmap.build(align.to_json(align.build(run_records())))
     (row,) = heat.rows
     panel = row.panels["fw:fw.conv_transpose"]

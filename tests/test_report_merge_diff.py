@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conformance import records as rec_io
+from conformance.harness import records as rec_io
 from reports import build, diff, merge, outcomes
 from tests.plugin_runs import ROOT
 from tests.report_records import (crash, crop_shift, expected_refusal_returned, record, refused, write_jsonl)

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from conformance.check import Case, run_case
-from conformance.reproducer import INLINE_REFERENCE, reproducer
-from conformance.source import source_of
-from conformance.spec import Conv
+from conformance.harness.check import Case, run_case
+from conformance.harness.reproducer import INLINE_REFERENCE, reproducer
+from conformance.core.source import source_of
+from conformance.core.spec import Conv
 from tests.brute import conv_transpose_loops
 from tests.fake_adapter import load
 from tests.strategies import arrays_for, problems
@@ -86,7 +86,7 @@ def test_checked_reproducer_of_a_swallowed_refusal_fails(monkeypatch):
 
 def test_the_short_reproducer_is_the_inputs_and_the_surfaces_own_call():
     """The short reproducer is the inputs from the seed (a header and five lines), the surface's call function -- the
-    very code the suite ran (conformance.source), without its docstring -- and the line that calls it."""
+    very code the suite ran (conformance.core.source), without its docstring -- and the line that calls it."""
     surface = load().surfaces[0]
     script = reproducer(surface, CASES[0], "0")
     call = source_of(surface.call)

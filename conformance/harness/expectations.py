@@ -1,0 +1,286 @@
+"""Expected divergences: a reviewed TOML data file, loaded and validated here.
+
+Each entry names a surface (glob on the surface id, or several joined by '|'), a predicate `when` over the case,
+a kind, the behaviour it states (`behaviour`, conformance.harness.behaviour: the exception and message, the signal, the
+shift, the value pattern...), a reason and an upstream link. The judge calls a divergence expected only when the
+predicate covers the case AND the stated behaviour is what happened; inside the predicate, anything else is new.
+
+The predicate is a restricted expression (conformance.core.expr) over these names:
+
+    the surface's own parameters (by their keys in the case's params dict), and
+    in_size kernel stride dilation kd full   (tuples, one entry per spatial dimension)
+    crop length                              (the documented window's tuples; None when the docs refuse)
+    batch c_in c_out groups bias dtype device rank framework version
+    mode                                     (the execution mode: 'eager', or one of the surface's modes)
+    property                                 (the property judging the case: shapes, values, gradients, ...)
+    poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
+    any all min max len zip abs sum prod range tuple sorted set   (the only callables, and:)
+    differs('<model>')                       (the named wrong computation of conformance.core.models gives another
+                                             result than the reference on this case's own inputs: another IEEE
+                                             class somewhere, or a value beyond the bound; False where the model
+                                             does not apply. So an entry that states a model covers exactly the
+                                             cases where that model predicts a divergence.)
+
+Named conditions: a top-level [conditions] table (name = "expression") defines conditions several predicates share
+(which calls reach TensorFlow's Eigen CPU kernels, say); a predicate uses them by name, evaluated on the same case.
+
+An entry whose behaviour does not happen on every case its predicate covers says so, with its measured `rate` (the
+share of the covered cases that diverge as stated) and where it was `measured`: in a `nondeterministic` table when the
+same case may or may not diverge (a heap corruption that kills a later call, a read of uninitialised memory), in an
+`undetermined` table when each case always does the same but what decides it is not pinned down (a library's choice
+of kernel that the case's parameters do not show). Its precision is then judged against that rate.
+
+A malformed file (bad TOML, unknown field, unparseable or disallowed predicate or statement, a bad regular
+expression) raises ExpectationsError naming the entry, so the run stops with one clear line instead of silently
+mis-judging.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conformance.harness import behaviour
+
+from conformance.core import expr
+from conformance.core.spec import Conv
+
+KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
+         "nonfinite", "gradient", "adjoint")
+STRING_FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
+FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined"}
+REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
+CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
+              "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
+              "property"}
+FUNCTIONS = expr.FUNCTIONS
+
+
+class ExpectationsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A behaviour that does not happen on every covered case: the measured share that diverge, where it was measured,
+    and why not every case: 'nondeterministic' (the same case varies) or 'undetermined' (what decides it is unknown)."""
+
+    rate: float
+    measured: str
+    cause: str = "nondeterministic"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    id: str
+    surface: str
+    when: str
+    kind: str
+    reason: str
+    link: str = ""
+    first_seen: str = ""
+    behaviour: behaviour.Statement | None = None
+    partial: Partial | None = None
+    # the file's named conditions ([conditions]: name -> expression) this entry's predicate may use, as items
+    conditions: tuple = ()
+
+    def applies_to(self, surface_id: str) -> bool:
+        """`surface` is a glob on surface ids, or several joined by '|'."""
+        return any(fnmatch.fnmatchcase(surface_id, glob.strip()) for glob in self.surface.split("|"))
+
+    def matches(self, namespace: dict[str, Any]) -> bool:
+        try:
+            if self.conditions:
+                namespace = with_conditions(self.when, namespace, dict(self.conditions))
+            return bool(expr.evaluate(self.when, namespace))
+        except NameError as exc:
+            # the surface glob matched but the predicate names something the case does not have: a typo or
+            # an entry whose glob is too wide. Mis-judging silently would hide divergences, so stop loudly.
+            raise ExpectationsError(f"entry {self.id!r}: `when` uses {exc.name!r}, which cases of this surface "
+                                    f"do not have (names: {', '.join(sorted(namespace))})") from None
+        except Exception as exc:  # noqa: BLE001 - e.g. indexing `length`, which is None for a documented refusal
+            raise ExpectationsError(f"entry {self.id!r}: `when` raised {type(exc).__name__}: {exc} on a case with "
+                                    + ", ".join(f"{k}={namespace[k]!r}" for k in sorted(namespace))) from None
+
+    def states(self, observed: dict | None, namespace: dict[str, Any]) -> tuple[bool, str]:
+        """(True, '') when the divergence observed is the one this entry states (its kind's behaviour); else
+        (False, why not). A statement the case cannot evaluate raises ExpectationsError naming the entry."""
+        if self.behaviour is None:
+            return False, "the entry states no behaviour"
+        try:
+            return self.behaviour.holds(observed, namespace)
+        except behaviour.StatementError as exc:
+            raise ExpectationsError(f"entry {self.id!r}: behaviour {exc}") from None
+
+
+def with_conditions(text: str, namespace: dict[str, Any], conditions: dict[str, str]) -> dict[str, Any]:
+    """`namespace` plus the value of every named condition `text` uses (and those they use), evaluated on it."""
+    out = dict(namespace)
+    pending = [n for n in expr.names(text) if n in conditions and n not in out]
+    while pending:
+        name = pending[-1]
+        needs = [n for n in expr.names(conditions[name]) if n in conditions and n not in out and n not in pending]
+        if needs:
+            pending += needs
+            continue
+        pending.pop()
+        out[name] = bool(expr.evaluate(conditions[name], out))
+    return out
+
+
+def matching(entries: list[Expectation], surface_id: str, namespace: dict[str, Any], kind: str | None = None,
+             lenient: bool = False) -> list[Expectation]:
+    """The entries (of `kind`, if given) whose surface glob and predicate cover a case. A predicate that cannot be
+    evaluated on the case raises ExpectationsError, or, with `lenient` (the command line's partial cases), just
+    does not match."""
+    out = []
+    for entry in entries:
+        if not entry.applies_to(surface_id) or (kind is not None and entry.kind != kind):
+            continue
+        try:
+            if entry.matches(namespace):
+                out.append(entry)
+        except ExpectationsError:
+            if not lenient:
+                raise
+    return out
+
+
+def _validate_predicate(entry_id: str, text: str) -> None:
+    try:
+        expr.check(text)
+    except expr.ExpressionError as exc:
+        raise ExpectationsError(f"entry {entry_id!r}: `when` {'is ' if str(exc).startswith('not') else ''}{exc}") \
+            from None
+
+
+def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExpectationsError(f"{source}: not valid TOML: {exc}") from None
+    unknown_top = set(data) - {"divergence", "conditions"}
+    if unknown_top:
+        raise ExpectationsError(f"{source}: unknown top-level key(s) {sorted(unknown_top)}; expected [[divergence]] "
+                                "and [conditions]")
+    conditions = _conditions(data.get("conditions", {}), source)
+    out, seen = [], set()
+    for n, raw in enumerate(data.get("divergence", []), 1):
+        where = f"{source}: divergence #{n} ({raw.get('id', 'no id')})"
+        if not isinstance(raw, dict):
+            raise ExpectationsError(f"{where}: not a table")
+        if set(raw) - FIELDS:
+            raise ExpectationsError(f"{where}: unknown field(s) {sorted(set(raw) - FIELDS)}")
+        if REQUIRED - set(raw):
+            raise ExpectationsError(f"{where}: missing field(s) {sorted(REQUIRED - set(raw))}")
+        if not all(isinstance(raw[k], str) for k in STRING_FIELDS & set(raw)):
+            raise ExpectationsError(f"{where}: {', '.join(sorted(STRING_FIELDS))} must be strings")
+        if raw["kind"] not in KINDS:
+            raise ExpectationsError(f"{where}: kind {raw['kind']!r} not one of {', '.join(KINDS)}")
+        if raw["id"] in seen:
+            raise ExpectationsError(f"{where}: duplicate id")
+        seen.add(raw["id"])
+        raw = dict(raw, when=" ".join(line.strip() for line in raw["when"].strip().splitlines()))
+        _validate_predicate(raw["id"], raw["when"])
+        try:
+            raw["behaviour"] = behaviour.parse(raw["kind"], raw["behaviour"], where)
+        except behaviour.StatementError as exc:
+            raise ExpectationsError(str(exc)) from None
+        causes = [c for c in ("nondeterministic", "undetermined") if c in raw]
+        if len(causes) > 1:
+            raise ExpectationsError(f"{where}: `nondeterministic` and `undetermined` exclude each other")
+        if causes:
+            raw["partial"] = _partial(raw.pop(causes[0]), where, causes[0])
+        used = expr.names(raw["when"]) & set(conditions)
+        out.append(Expectation(**raw, conditions=tuple(sorted(conditions.items())) if used else ()))
+    return out
+
+
+def _conditions(raw, source: str) -> dict[str, str]:
+    """The file's [conditions] table: name -> expression, shared by the entries' predicates (validated; a name may
+    not shadow a case name, and the conditions may not refer to each other in a cycle)."""
+    if not isinstance(raw, dict):
+        raise ExpectationsError(f"{source}: [conditions] must be a table of name = \"expression\"")
+    out = {}
+    for name, text in raw.items():
+        where = f"{source}: condition {name!r}"
+        if not isinstance(text, str):
+            raise ExpectationsError(f"{where}: must be an expression (a string)")
+        if name in CASE_NAMES or name in FUNCTIONS or not name.isidentifier():
+            raise ExpectationsError(f"{where}: not a usable name (it is a case name, a function or not an identifier)")
+        text = " ".join(line.strip() for line in text.strip().splitlines())
+        try:
+            expr.check(text)
+        except expr.ExpressionError as exc:
+            raise ExpectationsError(f"{where}: {exc}") from None
+        out[name] = text
+    for name in out:                                  # no cycles: each condition's closure must not reach itself
+        seen, stack = set(), [n for n in expr.names(out[name]) if n in out]
+        while stack:
+            n = stack.pop()
+            if n == name:
+                raise ExpectationsError(f"{source}: condition {name!r} refers to itself")
+            if n not in seen:
+                seen.add(n)
+                stack += [m for m in expr.names(out[n]) if m in out]
+    return out
+
+
+def _partial(raw, where: str, cause: str) -> Partial:
+    if not (isinstance(raw, dict) and set(raw) == {"rate", "measured"} and isinstance(raw["rate"], (int, float))
+            and 0 < raw["rate"] <= 1 and isinstance(raw["measured"], str) and raw["measured"]):
+        raise ExpectationsError(f"{where}: `{cause}` must be a table {{rate = <0..1, the measured share of "
+                                f"covered cases that diverge as stated>, measured = \"<where and when>\"}}")
+    return Partial(float(raw["rate"]), raw["measured"], cause)
+
+
+def load(path: str | Path) -> list[Expectation]:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ExpectationsError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse(text, str(path))
+
+
+def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
+                   version: str = "", window=None, poison: tuple = (), mode: str = "eager",
+                   prop: str = "", seed: int | None = None) -> dict[str, Any]:
+    """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
+    ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
+    ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
+              kd=conv.effective_kernel, full=conv.full_size, batch=conv.batch, c_in=conv.c_in,
+              c_out=conv.c_out, groups=conv.groups, bias=conv.bias, dtype=dtype, device=device,
+              rank=conv.rank, framework=framework, version=version,
+              crop=None if window is None else window.crop, length=None if window is None else window.length,
+              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop)
+    if seed is not None:
+        ns["differs"] = _differs(conv, window, dtype, seed, poison)
+    return ns
+
+
+def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
+    """differs(name) for one case (module doc), computed once per model name."""
+    cache: dict[str, bool] = {}
+
+    def differs(name: str) -> bool:
+        if name not in cache:
+            from conformance.core import models
+            from conformance.harness.check import make_inputs
+            from conformance.core.spec import Problem
+            try:
+                models.get(name)
+            except KeyError:
+                raise ValueError(f"differs({name!r}): no such model; known: {', '.join(models.names())}") from None
+            cache[name] = window is not None and models.differs_from_reference(
+                name, *make_inputs(conv, dtype, seed, _floats(poison)), Problem(conv, window, dtype))
+        return cache[name]
+    return differs
+
+
+def _floats(poison: tuple) -> tuple:
+    """The poison entries with their values as numbers (a namespace holds them as text)."""
+    return tuple((name, index, float(value)) for name, index, value in poison)
