@@ -117,6 +117,26 @@ def test_a_gradient_statement_is_exact_and_names_gb_only_where_a_bias_is():
     assert not e.states(behaviour.gradient(["gx"], ["gb", "gw"], [], [], 3.0), NS)[0]   # and gx wrong too: another
 
 
+def test_a_gradient_statement_may_leave_the_adjoint_identities_out_but_not_the_arrays():
+    e = entry("gradient", '{ wrong = ["gx"], missing = [], misshapen = [] }')
+    assert e.states(behaviour.gradient(["gx"], [], [], ["adjoint-x"], 1e6), NS)[0]
+    assert e.states(behaviour.gradient(["gx"], [], [], [], 1e6), NS)[0]        # the wrong rows cancelled in <x, gx>
+    assert not e.states(behaviour.gradient(["gw", "gx"], [], [], ["adjoint-x"], 1e6), NS)[0]
+    with pytest.raises(expectations.ExpectationsError, match="misshapen"):
+        entry("gradient", '{ wrong = ["gx"], missing = [] }')
+
+
+def test_machine_facts_follow_tensorflows_intra_op_pool(monkeypatch):
+    expectations.machine_facts.cache_clear()
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "8")
+    assert expectations.machine_facts()["cpu_threads"] == 8
+    expectations.machine_facts.cache_clear()
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    import os
+    assert expectations.machine_facts()["cpu_threads"] == len(os.sched_getaffinity(0))
+    expectations.machine_facts.cache_clear()
+
+
 def test_a_mode_statement_names_both_runs():
     e = entry("mode", '{ differs_in = "verdict", first = "^pass", second = "^divergence error-vs-result: raised '
                       'InvalidArgumentError" }')

@@ -14,6 +14,9 @@ The predicate is a restricted expression (conformance.core.expr) over these name
     mode                                     (the execution mode: 'eager', or one of the surface's modes)
     property                                 (the property judging the case: shapes, values, gradients, ...)
     poison                                   (NaN/Inf set in the inputs: ((array, flat index, 'nan'|'inf'|'-inf'), ...))
+    cpu_threads cpu_avx512                   (this machine: the CPUs this process may run on, or TF_NUM_INTRAOP_THREADS
+                                             when set, as TensorFlow sizes its intra-op pool; whether the CPU has
+                                             AVX-512. oneDNN picks kernels by both: machine_facts)
     any all min max len zip abs sum prod range tuple sorted set   (the only callables, and:)
     differs('<model>')                       (the named wrong computation of conformance.core.models gives another
                                              result than the reference on this case's own inputs: another IEEE
@@ -38,6 +41,8 @@ mis-judging.
 from __future__ import annotations
 
 import fnmatch
+import functools
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +60,7 @@ FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined"}
 REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
               "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
-              "property"}
+              "property", "cpu_threads", "cpu_avx512"}
 FUNCTIONS = expr.FUNCTIONS
 
 
@@ -256,10 +261,29 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               c_out=conv.c_out, groups=conv.groups, bias=conv.bias, dtype=dtype, device=device,
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length,
-              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop)
+              poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop,
+              **machine_facts())
     if seed is not None:
         ns["differs"] = _differs(conv, window, dtype, seed, poison)
     return ns
+
+
+@functools.lru_cache(maxsize=1)
+def machine_facts() -> dict[str, Any]:
+    """cpu_threads: TensorFlow's default intra-op pool size, the CPUs this process may be scheduled on
+    (tensorflow/core/platform/default/port.cc NumSchedulableCPUs, sched_getaffinity), unless TF_NUM_INTRAOP_THREADS
+    sets it; cpu_avx512: the CPU reports avx512f (Linux /proc/cpuinfo; False where unknown)."""
+    threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        flags = []
+    return {"cpu_threads": int(threads) if threads.isdigit() and int(threads) > 0 else cpus,
+            "cpu_avx512": "avx512f" in flags}
 
 
 def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
