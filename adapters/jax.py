@@ -56,13 +56,23 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
-from conformance.harness.portable import asymmetric_crop, exact_size_target
-from conformance.core.spec import Conv
 from conformance.core.source import shipped
-from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
-                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.core.spec import Conv
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.harness.surface import (
+    EAGER,
+    Adapter,
+    Device,
+    Documented,
+    Drawer,
+    FrameworkUnavailable,
+    Mode,
+    Refusal,
+    Surface,
+    Unexpressible,
+    cpu_model,
+    window_from_dims,
+)
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
 DOC_GENERAL = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_general_dilated.html"
@@ -257,6 +267,7 @@ def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, group
     comes back in the canonical layout."""
     import jax
     import jax.numpy as jnp
+    import numpy as np
 
     if np.asarray(x).dtype == np.float64:
         jax.config.update("jax_enable_x64", True)

@@ -48,14 +48,21 @@ so the canonical (c_in, c_out, *k) kernel is only transposed.
 
 from __future__ import annotations
 
-
-import numpy as np
-
-from conformance.harness.portable import exact_size_target
-from conformance.core.spec import Conv, Dim
 from conformance.core.source import shipped
-from conformance.harness.surface import (Adapter, Device, Documented, Drawer, FrameworkUnavailable, Refusal, Surface,
-                                         Unexpressible, cpu_model, window_from_dims)
+from conformance.core.spec import Conv, Dim
+from conformance.harness.portable import exact_size_target
+from conformance.harness.surface import (
+    Adapter,
+    Device,
+    Documented,
+    Drawer,
+    FrameworkUnavailable,
+    Refusal,
+    Surface,
+    Unexpressible,
+    cpu_model,
+    window_from_dims,
+)
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
@@ -244,6 +251,7 @@ def keras_conv_transpose(x, w, b, gy=None, *, backend, rank, filters, kernel_siz
     import warnings
     os.environ.setdefault("KERAS_BACKEND", backend)
     import keras
+    import numpy as np
 
     last = data_format == "channels_last"
     to_last, to_first = (0, *range(2, rank + 2), 1), (0, rank + 1, *range(1, rank + 1))

@@ -57,11 +57,23 @@ from __future__ import annotations
 
 import abc
 
-from conformance.harness.portable import asymmetric_crop, exact_size_target
-from conformance.core.spec import Conv, Dim
 from conformance.core.source import shipped
-from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
-                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.core.spec import Conv, Dim
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.harness.surface import (
+    EAGER,
+    Adapter,
+    Device,
+    Documented,
+    Drawer,
+    FrameworkUnavailable,
+    Mode,
+    Refusal,
+    Surface,
+    Unexpressible,
+    cpu_model,
+    window_from_dims,
+)
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
@@ -80,8 +92,7 @@ def _tf_device(device: str) -> str:
 DOC_TF32 = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_tensor_float_32_execution"
 DOC_DETERMINISM = "https://www.tensorflow.org/api_docs/python/tf/config/experimental/enable_op_determinism"
 # execution modes as data (conformance.harness.surface.Mode): "xla" is applied by tf_conv_transpose; "onednn-off" is
-# the same
-# call in a worker process started with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow reads it once, at import)
+# the same call in a worker process started with TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow reads it once, at import)
 MODES = (EAGER, Mode("xla"), Mode("onednn-off", env=(("TF_ENABLE_ONEDNN_OPTS", "0"),)))
 
 

@@ -35,11 +35,23 @@ Dtypes, modes, devices (conformance.harness.agreement; suites/test_dtypes.py, te
 
 from __future__ import annotations
 
-from conformance.harness.portable import asymmetric_crop, exact_size_target
-from conformance.core.spec import Conv
 from conformance.core.source import shipped
-from conformance.harness.surface import (EAGER, Adapter, Device, Documented, Drawer, FrameworkUnavailable, Mode,
-                                         Refusal, Surface, Unexpressible, cpu_model, window_from_dims)
+from conformance.core.spec import Conv
+from conformance.harness.portable import asymmetric_crop, exact_size_target
+from conformance.harness.surface import (
+    EAGER,
+    Adapter,
+    Device,
+    Documented,
+    Drawer,
+    FrameworkUnavailable,
+    Mode,
+    Refusal,
+    Surface,
+    Unexpressible,
+    cpu_model,
+    window_from_dims,
+)
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"

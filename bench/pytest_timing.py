@@ -59,8 +59,7 @@ def _patch(owner, attr: str, name: str) -> None:
 
 def pytest_configure(config):
     try:
-        from conformance.harness import check
-        from conformance.harness import judge
+        from conformance.harness import check, judge
     except ImportError:
         return
     _patch(check, "make_inputs", "make_inputs")

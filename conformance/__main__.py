@@ -6,8 +6,7 @@ exit status: 0 success, 1 the answer is a failure (new divergences), 2 bad input
   summary    merge records files and print the end-of-run conformance summary (conformance.views.summary_cli)
   matrix     the cross-framework alignment matrix of the portable configurations (conformance.views.matrix_cli)
   errors     the error catalogue's outcomes per surface, side by side (conformance.views.errors_cli)
-  entries    per expected-divergence entry: cases covered, diverged as stated, precision, wide
-  (conformance.views.entries_cli)
+  entries    per expected-divergence entry: covered, as stated, precision, wide (conformance.views.entries_cli)
   explain    one call on one surface: per dimension F, crop c, length L, the formula, the doc (conformance.explain)
   solve      the parameter sets of a surface that give a wanted output shape (conformance.explain)
   translate  the same call on every other surface, as runnable code (conformance.explain)

@@ -86,7 +86,7 @@ def main(args) -> int:
     print(f"history {args.history}: {len(new)} signatures new to the history"
           + "".join(f"\n  NEW {k}" for k in new))
 
-    from reports import build               # jinja2: only the report step needs it
+    from reports import build  # jinja2: only the report step needs it
     page = build.build([args.records], out / "index.html", [baseline] if baseline and baseline.exists() else None,
                        channels_from=[args.records], history_data=hist, history_new=new)
     print(f"report written to {page.resolve()}")

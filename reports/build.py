@@ -21,11 +21,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from conformance.views import accounting
-
 from conformance.harness import characterize
 from conformance.harness import expectations as exp_mod
-from conformance.views import errors_view
+from conformance.views import accounting, errors_view
 from conformance.views import matrix as align
 from conformance.views.summary import xpassed
 

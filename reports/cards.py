@@ -13,9 +13,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from conformance.core.spec import Conv
 from conformance.harness import behaviour as behaviour_mod
 from conformance.harness.expectations import Expectation
-from conformance.core.spec import Conv
 
 from . import windows
 from .outcomes import PROPERTY_ORDER

@@ -67,10 +67,9 @@ def lottery(data) -> float:
 
 def judged(judge, props, surface: Surface, version: str, data, draw_case):
     """A case from `draw_case()` that the judge admits (conformance.harness.judge, Budget): a case an expected
-    divergence
-    covers runs when a drawn lottery number falls under the judge's revisit rate, else another case is drawn, up to
-    REDRAWS times (the last one runs anyway). The lottery is part of the example's data: replays and shrinking
-    make the same choice."""
+    divergence covers runs when a drawn lottery number falls under the judge's revisit rate, else another case is
+    drawn, up to REDRAWS times (the last one runs anyway). The lottery is part of the example's data: replays and
+    shrinking make the same choice."""
     for n in range(REDRAWS):
         case = draw_case()
         if not judge.covering(props, surface, version, case):

@@ -8,8 +8,8 @@ import io
 import json
 
 from conformance.__main__ import main
-from conformance.explain.common import catalog
 from conformance.core.spec import Conv
+from conformance.explain.common import catalog
 
 
 def cli(argv: list[str]) -> tuple[int, str, str]:

@@ -17,8 +17,8 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from conformance.harness import records as records_mod
 from conformance.core.spec import Conv
+from conformance.harness import records as records_mod
 from tests.mutant_adapter import MUTANTS, surface_id
 from tests.plugin_runs import PluginRun, run_plugin
 

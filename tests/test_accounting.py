@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 
-from conformance.views import accounting
-
 from conformance.harness import expectations
+from conformance.views import accounting
 from tests.cli_helpers import cli
 from tests.report_records import record
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.harness import behaviour
-
-from conformance.harness import expectations
 from conformance.core.compare import Comparison
 from conformance.core.spec import Conv, Window
+from conformance.harness import behaviour, expectations
 
 CONV = Conv((3,), (2,), (2,), (1,), batch=2, c_in=2, c_out=3, bias=True)
 NS = expectations.case_namespace(CONV, {"padding": [1], "output_padding": [0]}, "float32", "cpu",

@@ -7,9 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.core import bounds
-
-from conformance.core import reference
+from conformance.core import bounds, reference
 from conformance.core.compare import compare
 from conformance.core.spec import Conv, Problem, Window
 from tests.strategies import arrays_for, small_convs

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
+from conformance.core.spec import Conv
 from conformance.harness import characterize
 from conformance.harness.check import Case, run_case
-from conformance.core.spec import Conv
 from tests.fake_adapter import DOC, FakeSurface, fake_call
 from tests.report_records import record
 

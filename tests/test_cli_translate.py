@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conformance.core import reference
-from conformance.explain.translate import translate_to
 from conformance.core.spec import Window
+from conformance.explain.translate import translate_to
 from suites.strategies import HypothesisDrawer, convs
 from tests.cli_helpers import by_name, call_args, cli, cli_json, spelling_ids
 

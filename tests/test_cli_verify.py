@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.explain import verify
 from conformance.core.spec import Conv
+from conformance.explain import verify
 from suites.strategies import HypothesisDrawer, convs
 from tests.cli_helpers import cli, cli_json, spellings
 

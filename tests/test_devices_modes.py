@@ -7,16 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conformance.core import bounds, reference
+from conformance.core.compare import compare
+from conformance.core.spec import Conv, Problem, Window
 from conformance.harness import agreement
-
-from conformance.core import bounds
-
-from conformance.core import reference
 from conformance.harness import records as records_mod
 from conformance.harness.check import Case, Outcome, dtype_unavailable, make_inputs, run_case
-from conformance.core.compare import compare
 from conformance.harness.reproducer import reproducer
-from conformance.core.spec import Conv, Problem, Window
 from conformance.harness.surface import EAGER, Adapter, Device, Documented, Mode
 from tests.fake_device_adapter import FakeDeviceSurface, fake_device_call
 from tests.plugin_runs import run_plugin

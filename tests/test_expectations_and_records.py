@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.harness import expectations
-
-from conformance.harness import records
 from conformance.core.spec import Conv
+from conformance.harness import expectations, records
 
 ROOT = Path(__file__).resolve().parents[1]
 CONV = Conv((3,), (2,), (2,), (1,), batch=2, c_in=2, c_out=4, groups=2)

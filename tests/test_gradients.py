@@ -9,16 +9,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conformance.harness import gradcheck
-
-from conformance.core import gradients
-
-from conformance.core import reference
+from conformance.core import gradients, reference
 from conformance.core.bounds import error_ratio
-from conformance.harness.check import Case
 from conformance.core.source import free_globals, shipped
 from conformance.core.spec import Conv, Problem, Window
-from conformance.harness.surface import Documented, Refusal, Surface, window_from_dims
+from conformance.harness import gradcheck
+from conformance.harness.check import Case
+from conformance.harness.surface import Documented, NoAutodiff, Refusal, Surface, window_from_dims
 from tests.strategies import arrays_for, problems
 
 SETTINGS = dict(deadline=None, derandomize=True, database=None)
@@ -194,9 +191,7 @@ def reference_call(x, w, b, gy=None, *, stride, dilation, groups, crop, length, 
     (adjoint only), no kernel gradient, a raising vjp, or a vjp that aborts the process."""
     import os
 
-    from conformance.core import gradients
-
-    from conformance.core import reference
+    from conformance.core import gradients, reference
     from conformance.core.spec import Conv, Problem, Window
     conv = Conv(x.shape[2:], w.shape[2:], stride, dilation, batch=x.shape[0], c_in=x.shape[1],
                 c_out=w.shape[1] * groups, groups=groups, bias=b is not None)
@@ -260,15 +255,24 @@ def test_gradcheck_classifies(flavour, verdict, kind, names):
     assert out.scripts is not None and "reference_vjp" in out.scripts[1]
 
 
+def test_a_gradient_script_defines_the_call_once_and_calls_it_twice():
+    short, checked = gradcheck.run_gradient_case(fake(), Case(CONV, {}, "float32", "cpu", 5)).scripts
+    for script in (short, checked):
+        assert script.count("def reference_call(") == 1, script
+        assert "y = reference_call(" in script and "gx, gw, gb = reference_call(" in script, script
+
+
 def test_gradcheck_skips_a_documented_refusal():
     assert gradcheck.run_gradient_case(fake(), Case(CONV, {"refuse": True}, "float32", "cpu", 5)) is None
 
 
 def test_a_surface_without_vjp_says_so():
     surface = _Fake(framework="fake", name="nograd", doc="", call=reference_call)
-    assert not surface.has_vjp and fake().has_vjp
-    with pytest.raises(NotImplementedError, match="no autodiff"):
+    assert not surface.gradient and fake().gradient
+    with pytest.raises(NoAutodiff, match="no autodiff"):
         surface.vjp(None, None, None, None, {}, CONV, "float32", "cpu")
+    with pytest.raises(NoAutodiff, match="no autodiff"):
+        surface.vjp_source({}, CONV, "float32", "cpu")
 
 
 def test_the_shipped_fake_reads_no_module_global():

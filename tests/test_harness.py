@@ -14,9 +14,9 @@ import sys
 import numpy as np
 import pytest
 
+from conformance.core.spec import Conv
 from conformance.harness import records as records_mod
 from conformance.harness.check import Case, reproducer, run_case
-from conformance.core.spec import Conv
 from tests.fake_adapter import load
 from tests.plugin_runs import ROOT, run_plugin
 

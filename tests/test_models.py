@@ -9,11 +9,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.core import models
-
-from conformance.core import reference
-from conformance.harness.nonfinite import classes
+from conformance.core import models, reference
 from conformance.core.spec import Conv, Problem, Window
+from conformance.harness.nonfinite import classes
 from tests.fake_adapter import fake_conv_transpose, to_framework_kernel
 from tests.strategies import arrays_for, problems
 

@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
+from conformance.core.spec import Conv, Problem, Window
 from conformance.harness import records as records_mod
 from conformance.harness.nonfinite import classes, expected_classes
-from conformance.core.spec import Conv, Problem, Window
 from tests.plugin_runs import ROOT, run_plugin
 
 INF, NAN = math.inf, math.nan

@@ -18,11 +18,11 @@ from adapters import jax as jax_adapter
 from adapters import keras as keras_adapter
 from adapters import tensorflow as tf_adapter
 from adapters import torch as torch_adapter
-from conformance.views import matrix
+from conformance.core.spec import Conv
 from conformance.harness import records
 from conformance.harness.portable import GRID, INTENTS, GridPoint
-from conformance.core.spec import Conv
 from conformance.harness.surface import Unexpressible
+from conformance.views import matrix
 from tests.plugin_runs import ROOT, run_plugin
 
 SURFACES = {

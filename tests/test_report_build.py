@@ -17,8 +17,17 @@ import pytest
 from reports import atomic, build, cards, heatmap, outcomes, windows
 from reports.signature import Signature, signature
 from tests.plugin_runs import ROOT
-from tests.report_records import (Scan, crash, crop_shift, expected_refusal_returned, portable, record, refused,
-                                  write_expectations, write_jsonl)
+from tests.report_records import (
+    Scan,
+    crash,
+    crop_shift,
+    expected_refusal_returned,
+    portable,
+    record,
+    refused,
+    write_expectations,
+    write_jsonl,
+)
 
 
 def run_records() -> list[dict]:

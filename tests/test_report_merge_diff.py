@@ -9,7 +9,7 @@ import sys
 from conformance.harness import records as rec_io
 from reports import build, diff, merge, outcomes
 from tests.plugin_runs import ROOT
-from tests.report_records import (crash, crop_shift, expected_refusal_returned, record, refused, write_jsonl)
+from tests.report_records import crash, crop_shift, expected_refusal_returned, record, refused, write_jsonl
 
 
 def cli(*args):

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from conformance.harness.check import Case, run_case
-from conformance.harness.reproducer import INLINE_REFERENCE, reproducer
 from conformance.core.source import source_of
 from conformance.core.spec import Conv
+from conformance.harness.check import Case, run_case
+from conformance.harness.reproducer import INLINE_REFERENCE, reproducer
 from tests.brute import conv_transpose_loops
 from tests.fake_adapter import load
 from tests.strategies import arrays_for, problems

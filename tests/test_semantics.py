@@ -12,8 +12,8 @@ from adapters import jax as jax_adapter
 from adapters import keras as keras_adapter
 from adapters import tensorflow as tf_adapter
 from adapters import torch as torch_adapter
-from conformance.harness import registry
 from conformance.core.spec import Conv
+from conformance.harness import registry
 
 
 def conv1(i, k, s, d=1) -> Conv:

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.core import bounds
-
-from conformance.core import reference
+from conformance.core import bounds, reference
 from conformance.core.spec import Conv, Problem, Window
 
 MAX_CANDIDATES = 4096

@@ -14,6 +14,7 @@ import ast
 import math
 from typing import Any
 
+
 def _no_case(*args):
     raise NameError("differs() needs a case (its inputs): it is bound by "
                     "conformance.harness.expectations.case_namespace", name="differs")

@@ -15,9 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from conformance.core import bounds
-
-from conformance.core import reference
+from conformance.core import bounds, reference
 from conformance.core.spec import Problem
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
-from conformance.explain.spelling import Spelling, Worked, work
-from conformance.harness.surface import Documented
 from conformance.explain import verify as verify_mod
 from conformance.explain.common import Request, read_call, register_raw, run
+from conformance.explain.spelling import Spelling, Worked, work
+from conformance.harness.surface import Documented
 
 AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

@@ -9,10 +9,19 @@ or, when none exists, the closest one. Parameters given on the command line stay
 
 from __future__ import annotations
 
-from conformance.explain.spelling import Param
-from conformance.explain.common import (CliError, Request, per_dim, read_call, register_raw, resolve, run,
-                                        show_params, show_value)
+from conformance.explain.common import (
+    CliError,
+    Request,
+    per_dim,
+    read_call,
+    register_raw,
+    resolve,
+    run,
+    show_params,
+    show_value,
+)
 from conformance.explain.search import combine, options, searched_ranges, shared_complexity
+from conformance.explain.spelling import Param
 
 AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 COUNT_LIMIT = 2000          # solutions counted per padding mode; more are reported as "at least"

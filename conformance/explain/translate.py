@@ -16,15 +16,29 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from conformance.harness import expectations as exp
 from conformance.core.spec import Conv, Window
-from conformance.explain.spelling import (REQUIRED, Spelling, WeightLayout, channels_first_perm, channels_last_perm,
-                                          convert_weights)
-from conformance.harness.surface import Documented
 from conformance.explain import verify as verify_mod
-from conformance.explain.common import (EXPECTATIONS, CliError, Request, catalog, read_call, register_raw, run,
-                                        show_params)
+from conformance.explain.common import (
+    EXPECTATIONS,
+    CliError,
+    Request,
+    catalog,
+    read_call,
+    register_raw,
+    run,
+    show_params,
+)
 from conformance.explain.search import combine, options, shared_complexity
+from conformance.explain.spelling import (
+    REQUIRED,
+    Spelling,
+    WeightLayout,
+    channels_first_perm,
+    channels_last_perm,
+    convert_weights,
+)
+from conformance.harness import expectations as exp
+from conformance.harness.surface import Documented
 
 CANDIDATES = 60          # best-first candidates per target checked against the expected divergences
 

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from conformance.core.compare import compare
+from conformance.core.spec import Conv, Problem, Window
+from conformance.explain.common import EXPECTATIONS
 from conformance.harness import expectations as exp
 from conformance.harness import registry
 from conformance.harness.check import make_inputs
-from conformance.core.compare import compare
-from conformance.core.spec import Conv, Problem, Window
 from conformance.harness.surface import Documented, Surface
-from conformance.explain.common import EXPECTATIONS
 
 TIMEOUT_S = 300.0
 VERSION_MODULES = registry.load().version_modules

@@ -10,8 +10,7 @@ reference on its own (conformance.harness.check), and this module compares the t
                     call may differ (Surface.nondeterminism), which the record then quotes, as documented.
 
 Every run goes through conformance.harness.check.run_case, so isolation (the worker process for calls that may crash)
-and
-the classification against the documentation are the same as in the conformance properties.
+and the classification against the documentation are the same as in the conformance properties.
 """
 
 from __future__ import annotations
@@ -21,12 +20,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.harness import behaviour
-
 from conformance.core import bounds
-from conformance.harness.check import Case, Outcome, accumulation, classify_result, make_inputs, run_case
 from conformance.core.compare import Comparison
 from conformance.core.spec import Problem
+from conformance.harness import behaviour
+from conformance.harness.check import Case, Outcome, accumulation, classify_result, make_inputs, run_case
 from conformance.harness.surface import Surface
 
 

@@ -11,8 +11,8 @@ for the behaviour observed; a divergence inside a predicate that behaves otherwi
   crash             signal ('SIGABRT', 'SIGSEGV', 'timeout', 'exit 3'), stderr (its last lines)
   shape             shape, length_delta (per spatial dim, actual - documented), found_crop, shift, shifts
   crop              shift, shifts (every equally near shift that matches too), found_crop
-  value             err_over_bound, wrong_fraction, models  (conformance.core.models: named wrong computations that
-  match)
+  value             err_over_bound, wrong_fraction, models  (conformance.core.models: the named wrong computations
+                    it matches)
   nonfinite         classes ('reference->framework' class pairs of the elements that differ), wrong, models
   gradient          wrong, missing, misshapen (among gx gw gb), adjoint (the broken identities), err_over_bound
   adjoint           adjoint

@@ -30,12 +30,9 @@ import dataclasses
 import time
 from typing import Any, Callable
 
-from conformance.harness import behaviour
-
-from conformance.harness import expectations
-
 from conformance.core import expr
 from conformance.core.spec import Conv
+from conformance.harness import behaviour, expectations
 
 # the strategies' ranges (suites/strategies.py): probes stay inside what the suite draws
 RANGES = {"kernel": (1, 5), "stride": (1, 4), "dilation": (1, 3)}
@@ -47,10 +44,9 @@ MAX_TOTAL_SECONDS = 90.0    # per process: later characterizations are skipped (
 
 
 class ReplayDrawer:
-    """conformance.harness.surface.Drawer answering from a log of earlier draws ((label, kind, spec, value), ...):
-    draw n takes
-    the logged answer of the next draw with its label, an integer kept at the same offset from its range's low end
-    (clamped), a choice kept if still offered. `override` = (log index, value) answers that one draw differently."""
+    """conformance.harness.surface.Drawer answering from a log of earlier draws ((label, kind, spec, value), ...): draw
+    n takes the logged answer of the next draw with its label, an integer kept at the same offset from its range's low
+    end (clamped), a choice kept if still offered. `override` = (log index, value) answers that one draw differently."""
 
     def __init__(self, log, override: tuple[int, Any] | None = None):
         self.log = list(log)

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from conformance.harness import behaviour
-
 from conformance.core import models
 from conformance.core.compare import Comparison, compare
+from conformance.core.spec import Conv, Problem, Window
+from conformance.harness import behaviour
 from conformance.harness.isolate import run_isolated
 from conformance.harness.reproducer import reproducer
-from conformance.core.spec import Conv, Problem, Window
 from conformance.harness.surface import Documented, Surface
 
 NUMPY_DTYPES = {"float16": "float16", "float32": "float32", "float64": "float64"}
@@ -239,8 +238,7 @@ def classify_result(documented: Documented, y, case: Case, x, w, b, accumulate: 
 
 def value_behaviour(y, x, w, b, problem: Problem, comparison: Comparison, accumulate: str | None = None) -> dict:
     """A value divergence as data: err/bound, the share of elements beyond the bound, the models it matches."""
-    from conformance.core import bounds
-    from conformance.core import reference
+    from conformance.core import bounds, reference
     y = np.asarray(y)
     ref = reference.conv_transpose(x, w, b, problem)
     bound = bounds.error_bound(x, w, b, problem, accumulate=accumulate)

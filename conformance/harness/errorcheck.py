@@ -12,8 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from conformance.harness.catalogue import PARAM_FAULTS, Entry
-from conformance.harness.check import (Case, Outcome, _format_error, _raised, classify_result, crashed, make_inputs,
-                                       raised_behaviour)
+from conformance.harness.check import (
+    Case,
+    Outcome,
+    _format_error,
+    _raised,
+    classify_result,
+    crashed,
+    make_inputs,
+    raised_behaviour,
+)
 from conformance.harness.isolate import run_isolated
 from conformance.harness.reproducer import reproducer
 from conformance.harness.surface import Documented, Refusal, Surface, Unexpressible

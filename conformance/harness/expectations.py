@@ -48,10 +48,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from conformance.harness import behaviour
-
 from conformance.core import expr
 from conformance.core.spec import Conv
+from conformance.harness import behaviour
 
 KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
          "nonfinite", "gradient", "adjoint")
@@ -293,8 +292,8 @@ def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
     def differs(name: str) -> bool:
         if name not in cache:
             from conformance.core import models
-            from conformance.harness.check import make_inputs
             from conformance.core.spec import Problem
+            from conformance.harness.check import make_inputs
             try:
                 models.get(name)
             except KeyError:

@@ -30,16 +30,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from conformance.harness import behaviour
-
 from conformance.core import gradients
 from conformance.core.bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF, error_ratio
-from conformance.harness.check import Case, Outcome, accumulation, informative_line, make_inputs, raised_behaviour
 from conformance.core.compare import Comparison
+from conformance.core.spec import Problem
+from conformance.harness import behaviour
+from conformance.harness.check import Case, Outcome, accumulation, informative_line, make_inputs, raised_behaviour
 from conformance.harness.isolate import Isolated, Worker
 from conformance.harness.reproducer import reproducer
-from conformance.core.spec import Problem
-from conformance.harness.surface import Documented, Surface
+from conformance.harness.surface import Documented, NoAutodiff, Surface
 
 NAMES = ("gx", "gw", "gb")
 
@@ -100,7 +99,7 @@ def script(surface: Surface, case: Case, version: str = "", check: bool = False,
         f"assert tuple(np.shape(y)) == gy.shape, f'{_SHAPE_MARKER} {{np.shape(y)}}, documented {{gy.shape}}'",
         *([f"{STAGE_NAME} = 'gradient'  # conformance.harness.gradcheck: an exception from here on is the gradient's"]
           if pack else []),
-        surface.vjp_source(case.params, conv, case.dtype, case.device),
+        surface.vjp_source(case.params, conv, case.dtype, case.device, defined=True),
         "print(*(f'{n} {None if g is None else g.shape}' for n, g in (('gx', gx), ('gw', gw), ('gb', gb))))",
     ]
     if check:
@@ -164,10 +163,10 @@ _worker: Worker | None = None
 
 def _run_isolated(source: str, fresh: bool = False) -> Isolated:
     """Run a gradient script in a worker process of its own, not the shared one
-    (conformance.harness.isolate.default_worker):
-    a call that corrupts the heap without dying at once (tf-onednn-backprop-filter-heap-corruption) then takes down
-    only later gradient cases, never an unrelated property's. `fresh`: the process is closed after this script, so
-    a corrupted heap dies with the case that corrupted it (the cases an expected crash entry flags run so)."""
+    (conformance.harness.isolate.default_worker): a call that corrupts the heap without dying at once
+    (tf-onednn-backprop-filter-heap-corruption) then takes down only later gradient cases, never an unrelated
+    property's. `fresh`: the process is closed after this script, so a corrupted heap dies with the case that corrupted
+    it (the cases an expected crash entry flags run so)."""
     global _worker
     if _worker is None:
         _worker = Worker()
@@ -252,7 +251,7 @@ def run_gradient_case(surface: Surface, case: Case, version: str = "", isolate: 
         start = time.perf_counter()
         try:
             gx, gw, gb = surface.vjp(x, w, b, gy, case.params, case.conv, case.dtype, case.device)
-        except NotImplementedError:
+        except NoAutodiff:
             raise
         except Exception as exc:  # noqa: BLE001
             return raised(type(exc).__name__, str(exc), "gradient")

@@ -2,8 +2,8 @@
 
 A divergence fails the property unless an entry of the expected-divergences file covers it exactly: same surface,
 same kind, predicate true AND the entry's stated behaviour is what happened (conformance.harness.behaviour). A
-divergence
-inside an entry's predicate that behaves otherwise is new, and its failure message says which statement it broke.
+divergence inside an entry's predicate that behaves otherwise is new, and its failure message says which statement
+it broke.
 
 An entry is *relevant* to a case when its surface glob and predicate cover the case and its kind is one the property
 asserts (PROPERTY_KINDS). Every record lists its relevant entries with what each saw: `as-stated` (diverged as the
@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import textwrap
 import time
-from dataclasses import dataclass, field
-
 from collections import Counter
+from dataclasses import dataclass, field
 
 from conformance.harness import behaviour as behaviour_mod
 from conformance.harness import expectations as exp
@@ -42,8 +41,8 @@ PROPERTY_KINDS = {
     "errors": ("error-vs-result", "crash", "shape", "crop", "value"),
     "gradients": ("gradient", "adjoint", "error-vs-result", "crash"),
     # suites/test_dtypes.py, test_modes.py, test_devices.py (conformance.harness.agreement): a half-precision,
-    # non-eager or
-    # GPU case against the reference; the same case in two modes / on two devices against each other; one call twice
+    # non-eager or GPU case against the reference; the same case in two modes / on two devices against each other;
+    # one call twice
     "dtypes": ("value", "shape", "crop", "error-vs-result", "crash"),
     "modes": ("value", "shape", "crop", "error-vs-result", "crash"),
     "mode-agreement": ("mode",),

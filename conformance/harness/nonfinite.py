@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from conformance.harness import behaviour
-
 from conformance.core import models
-from conformance.harness.check import Case, Outcome, returned_despite_refusal
 from conformance.core.ieee import CLASS_NAMES, classes, expected_classes  # noqa: F401 - this property's vocabulary
 from conformance.core.spec import Problem
+from conformance.harness import behaviour
+from conformance.harness.check import Case, Outcome, returned_despite_refusal
 from conformance.harness.surface import Documented
+
 
 def classify_nonfinite(documented: Documented, y, case: Case, x, w, b) -> Outcome:
     """check.run_case's `on_result` for this property: compare the class of every output element."""

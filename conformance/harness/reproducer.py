@@ -12,9 +12,7 @@ source printed into the script (tap j of input i lands at i*s + j*d; the window 
 
 from __future__ import annotations
 
-from conformance.core import reference
-
-from conformance.core import source
+from conformance.core import reference, source
 from conformance.core.bounds import SMALLEST_NORMAL, UNIT_ROUNDOFF
 from conformance.harness.surface import Surface
 
@@ -36,8 +34,7 @@ def reproducer(surface: Surface, case, version: str = "", check: bool = False, d
     lines = [
         f"# {surface.id} {version} on {case.device}, {case.dtype}"
         + ("" if mode == "eager" else f", mode {mode}") + f"; documented: {expect}",
-        # NumPy has no bfloat16: ml_dtypes (installed with jax and tensorflow) adds it, as conformance.harness.check
-        # does
+        # NumPy has no bfloat16: ml_dtypes (it comes with jax and tensorflow) adds it, as harness.check does
         "import numpy as np" + (", ml_dtypes" if case.dtype == "bfloat16" else ""),
         f"rng = np.random.default_rng({case.seed})",
         f"x = rng.standard_normal({conv.input_shape}).astype({_np_dtype(case.dtype)})  # (N, C_in, *spatial)",

@@ -18,7 +18,6 @@ adapters never import Hypothesis and the draws shrink well.
 from __future__ import annotations
 
 import abc
-import textwrap
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
@@ -26,6 +25,10 @@ import numpy as np
 
 from conformance.core import source
 from conformance.core.spec import Conv, Window
+
+
+class NoAutodiff(Exception):
+    """The surface's call computes no VJPs (Surface.gradient is False): the gradients property skips it."""
 
 
 class ParamsContractError(ValueError):
@@ -193,9 +196,9 @@ class Surface(abc.ABC):
 
     def spell_fault(self, fault: str, conv: Conv, values: list) -> dict:
         """This API's parameters for a parameter fault of the error catalogue
-        (conformance.harness.catalogue.PARAM_FAULTS:
-        output-padding, padding, output-size, output-size-rank with per-dimension `values`), starting from the
-        valid 'valid' spelling; raises Unexpressible when the API has no such parameter."""
+        (conformance.harness.catalogue.PARAM_FAULTS: output-padding, padding, output-size, output-size-rank with
+        per-dimension `values`), starting from the valid 'valid' spelling; raises Unexpressible when the API has no
+        such parameter."""
         raise Unexpressible(f"{self.id} spells no parameter faults")
 
     # -- the call, written once (`call`): run here, in a mode's process, or shipped as source ------------------
@@ -219,24 +222,24 @@ class Surface(abc.ABC):
         return "\n".join([*lines, source.script(self.call, "y", "x, w, b",
                                                  self.arguments(params, conv, dtype, device, mode))])
 
-    @property
-    def has_vjp(self) -> bool:
-        """True when `call` computes the framework's VJPs (`gradient`)."""
-        return self.gradient
-
     def vjp(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gy: np.ndarray, params: dict, conv: Conv,
             dtype: str, device: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The framework's vector-Jacobian products of the same call for the cotangent `gy` (canonical layout, the
         output's shape): (gx, gw, gb) in canonical layouts, gb None without a bias (eager mode)."""
         if not self.gradient:
-            raise NotImplementedError(f"{self.id} has no autodiff")
+            raise NoAutodiff(f"{self.id} has no autodiff")
         return self.call(x, w, b, gy, **self.arguments(params, conv, dtype, device))
 
-    def vjp_source(self, params: dict, conv: Conv, dtype: str, device: str) -> str:
-        """Python source that, given canonical NumPy arrays x, w, b, gy of `dtype`, sets gx, gw, gb as `vjp` does."""
+    def vjp_source(self, params: dict, conv: Conv, dtype: str, device: str, defined: bool = False) -> str:
+        """Python source that, given canonical NumPy arrays x, w, b, gy of `dtype`, sets gx, gw, gb as `vjp` does:
+        `call`'s source and the line calling it, or only that line when the script already `defined` the function
+        (a gradient reproducer follows the forward one, which prints it)."""
         if not self.gradient:
-            raise NotImplementedError(f"{self.id} has no autodiff")
-        return source.script(self.call, "gx, gw, gb", "x, w, b, gy", self.arguments(params, conv, dtype, device))
+            raise NoAutodiff(f"{self.id} has no autodiff")
+        args = self.arguments(params, conv, dtype, device)
+        if defined:
+            return source.call_line(self.call, "gx, gw, gb", "x, w, b, gy", args)
+        return source.script(self.call, "gx, gw, gb", "x, w, b, gy", args)
 
     # -- devices, modes and precision (conformance.harness.agreement); surfaces override what their docs say -----------
     def mode_supports(self, mode: str, conv: Conv, dtype: str) -> str | None:
@@ -268,10 +271,6 @@ class Surface(abc.ABC):
         if max(conv.dilation) > 1 and not self.dilation:
             return f"{self.id} has no dilation parameter"
         return None
-
-
-def dedent(src: str) -> str:
-    return textwrap.dedent(src).strip("\n")
 
 
 class Unexpressible(Exception):

@@ -11,9 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conformance.views import accounting
-
 from conformance.harness import expectations
+from conformance.views import accounting
 from conformance.views.summary_cli import DEFAULT_EXPECTATIONS, records_or_none
 
 

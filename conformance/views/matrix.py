@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from conformance.harness.portable import INTENTS, GridPoint, point_of
 from conformance.core.spec import Conv
+from conformance.harness.portable import INTENTS, GridPoint, point_of
 
 RELATION_ORDER = ("agrees", "shifted", "length", "no-match", "refuses", "crashes")
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from conformance.views import accounting
-
-from conformance.harness import characterize
 from conformance.harness import behaviour as behaviour_mod
+from conformance.harness import characterize
 from conformance.harness.expectations import Expectation
+from conformance.views import accounting
 
 
 def summarize(records: list[dict], expectations: list[Expectation]) -> str:

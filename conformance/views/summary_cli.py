@@ -10,9 +10,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from conformance.harness import expectations
-
-from conformance.harness import records
+from conformance.harness import expectations, records
 from conformance.views.summary import new_divergences, summarize
 
 DEFAULT_EXPECTATIONS = Path(__file__).resolve().parents[2] / "suites" / "expected_divergences.toml"
