@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import os
 
+from conformance.core.rules import Case, Check, Rules
 from conformance.core.source import shipped
 from conformance.core.spec import Conv
 from conformance.harness.portable import asymmetric_crop, exact_size_target
@@ -63,15 +64,12 @@ from conformance.harness.surface import (
     EAGER,
     Adapter,
     Device,
-    Documented,
     Drawer,
     FrameworkUnavailable,
     Mode,
-    Refusal,
     Surface,
     Unexpressible,
     cpu_model,
-    window_from_dims,
 )
 
 DOC_TRANSPOSE = "https://docs.jax.dev/en/latest/_autosummary/jax.lax.conv_transpose.html"
@@ -84,81 +82,35 @@ LAYOUTS = ("channels_first", "channels_last")
 PRECISIONS = (None, "highest")
 
 
-# -- documented semantics (pure) -------------------------------------------------------------------------
-def _negative_base(conv: Conv, pads) -> Documented | None:
-    """Negative pads remove elements (XLA Pad); removing more than the dilated input D = (i-1)s+1 has leaves a
-    negative-size padded base, which is not a shape: refused."""
-    for dim, (lo, hi) in zip(conv.dims(), pads):
-        base = (dim.i - 1) * dim.s + 1
-        if base + lo + hi < 0:
-            return Documented(refusal=Refusal(
-                f"pads ({lo}, {hi}) remove more than the {base} elements of the stride-dilated input",
-                DOC_XLA_PAD))
-    return None
-
-
-def _windows(pairs, rule: str, doc: str) -> Documented:
-    """XLA Conv computes one output per position of the window in the padded (dilated) base: a window that
-    does not fit gives zero positions, an empty dimension, never an error. So a length below 0 by the
-    formula is L = 0 (the crop is then irrelevant)."""
-    return window_from_dims([(c, max(n, 0)) for c, n in pairs], rule, doc + "; " + DOC_XLA)
-
-
-def _transposed_pads(conv: Conv, pads) -> list[tuple[int, int]]:
-    """Padding (lo, hi) of the dilated input D = (i-1)s+1, correlated with the k'-span kernel."""
-    return [(dim.kd - 1 - lo, (dim.i - 1) * dim.s + 1 + lo + hi - dim.kd + 1)
-            for dim, (lo, hi) in zip(conv.dims(), pads)]
-
-
-def documented_conv_transpose(params: dict, conv: Conv) -> Documented:
-    padding = params["padding"]
-    consistent = params.get("use_consistent_padding", False)
-    if padding == "SAME":
-        pairs = [(max(dim.kd - dim.s, 0) // 2, dim.i * dim.s) for dim in conv.dims()]
-        rule = "'SAME' (Keras Conv2DTranspose): c = max(k'-s,0)//2; L = i*s"
-    elif padding == "VALID":
-        pairs = [(0, dim.i * dim.s + max(dim.kd - dim.s, 0)) for dim in conv.dims()]
-        rule = "'VALID' (Keras Conv2DTranspose): c = 0; L = i*s + max(k'-s,0)"
-    elif isinstance(padding, str):
-        return Documented(refusal=Refusal(f"padding={padding!r}: documented values are 'SAME', 'VALID' or "
-                                          f"integer 2-tuples", DOC_TRANSPOSE + " (padding)"))
-    elif consistent:
-        pairs = [(lo, dim.full - lo - hi) for dim, (lo, hi) in zip(conv.dims(), padding)]
-        rule = "forward-conv pads (use_consistent_padding=True): c = p_lo; L = F - p_lo - p_hi"
-        # the same window as pads (k'-1-p_lo, k'-1-p_hi - (F - D - k' + 1)) of the dilated input
-        transposed = [(dim.kd - 1 - lo, n - ((dim.i - 1) * dim.s + 1) + dim.kd - 1 - (dim.kd - 1 - lo))
-                      for dim, (lo, _), (_, n) in zip(conv.dims(), padding, pairs)]
-        refused = _negative_base(conv, transposed)
-        if refused:
-            return refused
-    else:
-        pairs = _transposed_pads(conv, padding)
-        rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
-        refused = _negative_base(conv, padding)
-        if refused:
-            return refused
-    return _windows(pairs, rule, DOC_TRANSPOSE)
-
-
-def documented_conv_general_dilated(params: dict, conv: Conv) -> Documented:
-    padding = params["padding"]
-    if isinstance(padding, str):
-        if padding == "VALID":
-            pads = [(0, 0)] * conv.rank
-        else:
-            total = [dim.kd - 1 for dim in conv.dims()]
-            pads = [(t // 2, t - t // 2) if padding == "SAME" else (t - t // 2, t // 2) for t in total]
-        pairs = _transposed_pads(conv, pads)
-        rule = f"{padding!r} resolved by padtype_to_pads on the dilated input, window k', stride 1"
-        doc = DOC_GENERAL + " (padding); " + DOC_PADTYPE
-    else:
-        refused = _negative_base(conv, padding)
-        if refused:
-            return refused
-        pairs = _transposed_pads(conv, padding)
-        rule = "pads of the dilated input: c = k'-1-lo; L = (i-1)s+1 + lo + hi - k' + 1"
-        doc = DOC_GENERAL
-    return _windows(pairs, rule, doc)
+# -- documented semantics, as data (conformance.core.rules): what the judge and explain both evaluate ---------------
+# Integer pads are (lo, hi) of the stride-dilated input D = (i-1)s+1, correlated with the k'-span kernel: the window
+# starts k'-1-lo into the full scatter. XLA Conv computes one output per position of the window in the padded base:
+# a window that does not fit gives zero positions, an empty dimension, never an error (L = max(..., 0)). Negative
+# pads remove elements (XLA Pad); removing more than D leaves a negative-size base, which is not a shape: refused.
+XLA = "; XLA Conv counts window positions (none: an empty dimension) " + DOC_XLA
+BASE = Check("D + lo + hi >= 0", "the pads remove more than the stride-dilated input has (a negative-size padded "
+             "base is not a shape)", DOC_XLA_PAD)
+EXPLICIT = Case(("c = kd - 1 - lo", "L = max(D + lo + hi - kd + 1, 0)"), when="padding == 'pairs'", checks=(BASE,),
+                source=DOC_TRANSPOSE + " (pads of the transposed conv's dilated input)" + XLA)
+TRANSPOSE_RULES = Rules(cases=(
+    Case(("c = max(kd - s, 0) // 2", "L = i*s"), when="padding == 'SAME'",
+         source=DOC_TRANSPOSE + " ('SAME': the forward conv's padding, output as Keras Conv2DTranspose)"),
+    Case(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'VALID'",
+         source=DOC_TRANSPOSE + " ('VALID', output as Keras Conv2DTranspose)"),
+    # the same window as pads (k'-1-lo, F-lo-hi - D + lo) of the dilated input, whose base is F - lo - hi + k'-1
+    Case(("c = lo", "L = max(F - lo - hi, 0)"), when="padding == 'pairs' and use_consistent_padding",
+         checks=(Check("F - lo - hi + kd - 1 >= 0", BASE.reason, DOC_XLA_PAD),),
+         source=DOC_TRANSPOSE + " (use_consistent_padding=True: the forward conv's pads)" + XLA),
+    EXPLICIT), doc=DOC_TRANSPOSE)
+GENERAL_RULES = Rules(cases=(
+    Case(("lo = 0", "c = kd - 1 - lo", "L = max(D - kd + 1, 0)"), when="padding == 'VALID'",
+         source=DOC_PADTYPE + " ('VALID': no padding of the dilated input)" + XLA),
+    Case(("lo = (kd - 1) // 2", "c = kd - 1 - lo", "L = D"), when="padding == 'SAME'",
+         source=DOC_PADTYPE + " ('SAME': k'-1 split evenly, the odd one at the end)"),
+    Case(("lo = kd - 1 - (kd - 1) // 2", "c = kd - 1 - lo", "L = D"), when="padding == 'SAME_LOWER'",
+         source=DOC_PADTYPE + " ('SAME_LOWER': the odd one at the beginning)"),
+    Case(EXPLICIT.lines, when=EXPLICIT.when, checks=EXPLICIT.checks,
+         source=DOC_GENERAL + " (padding of the lhs_dilation-dilated input)" + XLA)), doc=DOC_GENERAL)
 
 
 # -- layouts -----------------------------------------------------------------------------------------------
@@ -332,6 +284,8 @@ class _JaxSurface(Surface):
 
 class ConvTranspose(_JaxSurface):
     """jax.lax.conv_transpose; extra["use_consistent_padding"] says whether the installed jax has it."""
+    RULES = TRANSPOSE_RULES
+
 
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         padding = draw.choice(["explicit", "explicit", "SAME", "VALID", "SAME_LOWER"], "padding_kind")
@@ -342,9 +296,6 @@ class ConvTranspose(_JaxSurface):
         if self.extra.get("use_consistent_padding"):
             params["use_consistent_padding"] = draw.boolean("use_consistent_padding")
         return params
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_conv_transpose(params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_conv_transpose(intent, conv, bool(self.extra.get("use_consistent_padding")))
@@ -365,15 +316,14 @@ class ConvTranspose(_JaxSurface):
 
 class ConvGeneralDilated(_JaxSurface):
     """jax.lax.conv_general_dilated as a fractionally strided conv: lhs_dilation=stride, window_strides=1."""
+    RULES = GENERAL_RULES
+
 
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         padding = draw.choice(["explicit", "explicit", "explicit", "SAME", "VALID", "SAME_LOWER"], "padding_kind")
         return {"padding": _draw_pairs(draw, conv) if padding == "explicit" else padding,
                 "layout": draw.choice(LAYOUTS, "layout"),
                 "precision": draw.choice(PRECISIONS, "precision")}
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_conv_general_dilated(params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell_conv_general_dilated(intent, conv)
@@ -440,7 +390,7 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
 
 # -- command line (conformance.explain.spelling): how JAX users write these calls, for explain/solve/translate ---------
 def spellings() -> list:
-    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import CallText, Param, Spelling, WeightLayout
 
     transpose, general = surfaces()
     consistent = bool(transpose.extra.get("use_consistent_padding"))
@@ -466,27 +416,19 @@ def spellings() -> list:
     precision = Param("precision", ("--precision",), "choice", choices=(None, "highest"), default=None)
     rhs_perm = lambda conv, layout: _rhs_perm(conv.rank, layout)  # noqa: E731
     last = lambda p: p["layout"] == "channels_last"  # noqa: E731
-    explicit = ("c = kd - 1 - lo", "L = max(D + lo + hi - kd + 1, 0)")
-    explicit_check = ("D + lo + hi >= 0",)
-    xla = "; XLA Conv counts window positions (none: an empty dimension) " + DOC_XLA
 
-    def call_text(fn, p, conv, args):
-        args = {**args, "dimension_numbers": _dimension_numbers(conv.rank, p["layout"])}
-        if p.get("precision") is not None:
-            args["precision"] = "jax.lax.Precision.HIGHEST"
-        return f"{fn}(lhs, rhs, " + ", ".join(f"{k}={v}" for k, v in args.items()) + ")"
-
-    def call_transpose(p, conv):
-        consistent_arg = {"use_consistent_padding": bool(p.get("use_consistent_padding"))} if consistent else {}
-        return call_text("jax.lax.conv_transpose", p, conv, {
-            "strides": tuple(conv.stride), "padding": repr(_padding_arg(p["padding"])),
-            "rhs_dilation": tuple(conv.dilation), "transpose_kernel": bool(p["transpose_kernel"]), **consistent_arg})
-
-    def call_general(p, conv):
-        return call_text("jax.lax.conv_general_dilated", p, conv, {
-            "window_strides": (1,) * conv.rank, "padding": repr(_padding_arg(p["padding"])),
-            "lhs_dilation": tuple(conv.stride), "rhs_dilation": tuple(conv.dilation),
-            "feature_group_count": conv.groups})
+    # the calls as users write them, rendered from `arguments` (the values jax_conv_transpose passes to jax)
+    rendering = dict(optional=("precision", "use_consistent_padding", "groups"),
+                     literals=(("HIGHEST", "jax.lax.Precision.HIGHEST"),))
+    call_transpose = CallText("jax.lax.conv_transpose", "lhs, rhs", (
+        ("strides", "stride"), ("padding", "padding"), ("rhs_dilation", "dilation"),
+        ("transpose_kernel", "transpose_kernel"), ("use_consistent_padding", "use_consistent_padding"),
+        ("feature_group_count", "groups"), ("dimension_numbers", "dimension_numbers"), ("precision", "precision")),
+        **rendering)
+    call_general = CallText("jax.lax.conv_general_dilated", "lhs, rhs", (
+        ("window_strides", "ones"), ("padding", "padding"), ("lhs_dilation", "stride"), ("rhs_dilation", "dilation"),
+        ("feature_group_count", "groups"), ("dimension_numbers", "dimension_numbers"), ("precision", "precision")),
+        **rendering)
 
     def transpose_weights(p, conv):
         # transpose_kernel=True: JAX flips and swaps itself, so rhs is the canonical kernel labelled (O, I);
@@ -504,31 +446,9 @@ def spellings() -> list:
     return [
         Spelling(transpose, ("jax.lax.conv_transpose", "lax.conv_transpose"),
                  params=(*transpose_params, layout, precision),
-                 formulas=(
-                     Formula(("c = max(kd - s, 0) // 2", "L = i*s"), when="padding == 'SAME'",
-                             source=DOC_TRANSPOSE + " ('SAME': the forward conv's padding, output as Keras "
-                                                    "Conv2DTranspose)"),
-                     Formula(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'VALID'",
-                             source=DOC_TRANSPOSE + " ('VALID', output as Keras Conv2DTranspose)"),
-                     Formula(("c = lo", "L = max(F - lo - hi, 0)"),
-                             when="padding == 'pairs' and use_consistent_padding",
-                             checks=("F - lo - hi + kd - 1 >= 0",),
-                             source=DOC_TRANSPOSE + " (use_consistent_padding=True: the forward conv's pads)" + xla),
-                     Formula(explicit, when="padding == 'pairs'", checks=explicit_check,
-                             source=DOC_TRANSPOSE + " (pads of the transposed conv's dilated input)" + xla)),
-                 call=call_transpose, weights=transpose_weights, channels_last=last),
+                 text=call_transpose, weights=transpose_weights, channels_last=last),
         Spelling(general, ("jax.lax.conv_general_dilated", "lax.conv_general_dilated"),
                  params=(padding(("SAME", "VALID", "SAME_LOWER")), layout, precision),
-                 formulas=(
-                     Formula(("lo = 0", "c = kd - 1 - lo", "L = max(D - kd + 1, 0)"), when="padding == 'VALID'",
-                             source=DOC_PADTYPE + " ('VALID': no padding of the dilated input)" + xla),
-                     Formula(("lo = (kd - 1) // 2", "c = kd - 1 - lo", "L = D"), when="padding == 'SAME'",
-                             source=DOC_PADTYPE + " ('SAME': k'-1 split evenly, the odd one at the end)"),
-                     Formula(("lo = kd - 1 - (kd - 1) // 2", "c = kd - 1 - lo", "L = D"),
-                             when="padding == 'SAME_LOWER'",
-                             source=DOC_PADTYPE + " ('SAME_LOWER': the odd one at the beginning)"),
-                     Formula(explicit, when="padding == 'pairs'", checks=explicit_check,
-                             source=DOC_GENERAL + " (padding of the lhs_dilation-dilated input)" + xla)),
-                 call=call_general, channels_last=last,
+                 text=call_general, channels_last=last,
                  weights=lambda p, conv: WeightLayout(rhs_perm(conv, p["layout"]), flip=True, swap=True, name="rhs")),
     ]

@@ -48,89 +48,56 @@ so the canonical (c_in, c_out, *k) kernel is only transposed.
 
 from __future__ import annotations
 
+from conformance.core import rules
+from conformance.core.rules import Case, Check, Rules
 from conformance.core.source import shipped
-from conformance.core.spec import Conv, Dim
+from conformance.core.spec import Conv
 from conformance.harness.portable import exact_size_target
 from conformance.harness.surface import (
     Adapter,
     Device,
-    Documented,
     Drawer,
     FrameworkUnavailable,
-    Refusal,
     Surface,
     Unexpressible,
     cpu_model,
-    window_from_dims,
 )
 
 DOC = "https://keras.io/api/layers/convolution_layers/convolution2d_transpose/"
 DOC_1D = "https://keras.io/api/layers/convolution_layers/convolution1d_transpose/"
 DOC_3D = "https://keras.io/api/layers/convolution_layers/convolution3d_transpose/"
 DOC_CONV = "https://keras.io/api/layers/convolution_layers/convolution2d/"
-RULE = ("valid: c = 0, L = F + op (op None: i*s + max(k'-s, 0)); same: L = (i-1)s + k' - 2(k'//2) + op (op None: i*s), "
-        "c = max((i-1)s + k' - L, 0) // 2")
-
-
-def _doc(rank: int) -> str:
-    return {1: DOC_1D, 2: DOC, 3: DOC_3D}[rank]
-
-
-def documented_length(dim: Dim, padding: str, output_padding: int | None) -> int:
-    """new_rows = (rows - 1) * strides + kernel_size - 2 * padding + output_padding, padding as 'same'/'valid' imply."""
-    if padding == "valid":
-        # "`valid` means no padding": 2 * padding = 0. None ("the output shape is inferred"): inferred as in
-        # keras-team/keras#10246, i*s + max(k' - s, 0): F when k' >= s, else F plus s - k' trailing zeros.
-        if output_padding is None:
-            return dim.i * dim.s + max(dim.kd - dim.s, 0)
-        return dim.full + output_padding
-    # 'same' with output_padding: padding = kernel_size // 2, as defined where output_padding and this formula were
-    # introduced (keras-team/keras#10246, conv_utils.deconv_length); the docstring itself leaves `padding` undefined.
-    # None -> i * s, the length the forward 'same' conv maps back to i ("output has the same ... dimension").
-    if output_padding is None:
-        return dim.i * dim.s
-    return (dim.i - 1) * dim.s + dim.kd - 2 * (dim.kd // 2) + output_padding
-
-
-def documented_crop(dim: Dim, padding: str, length: int) -> int:
-    """The left pad of the forward Conv (input length `length`, output i) whose transpose this layer is."""
-    if padding == "valid":
-        return 0  # "`valid` means no padding"
-    # "`same` results in padding evenly to the left/right ... of the input" (Conv2D docs): total pad
-    # max((i-1)s + k' - L, 0), the odd one on the right, so the left pad is total // 2.
-    return max((dim.i - 1) * dim.s + dim.kd - length, 0) // 2
-
-
-def documented_transpose(params: dict, conv: Conv) -> Documented:
-    doc = _doc(conv.rank)
-    padding, output_padding = params["padding"], params["output_padding"]
-    ops = [None] * conv.rank if output_padding is None else list(output_padding)
-    for op, dim in zip(ops, conv.dims()):
-        if op is not None and not 0 <= op < dim.s:
-            return Documented(refusal=Refusal(
-                f"output_padding={op} not lower than strides={dim.s} (must be lower than the stride along that "
-                f"same dimension)", doc + " (output_padding)"))
-    if max(conv.stride) > 1 and max(conv.dilation) > 1:
-        return Documented(refusal=Refusal(
-            f"strides={conv.stride} with dilation_rate={conv.dilation}: strides > 1 is incompatible with "
-            f"dilation_rate > 1", doc + " (strides, dilation_rate; Raises)"))
-    if conv.rank == 1 and max(conv.dilation) > 1:
-        return Documented(refusal=Refusal(
-            f"dilation_rate={conv.dilation}: 'dilation rate larger than 1 is not currently supported'",
-            DOC_1D + " (dilation_rate)"))
-    if conv.rank == 2 and len(set(conv.dilation)) > 1:
-        return Documented(refusal=Refusal(
-            f"dilation_rate={conv.dilation}: 'different dilation rates for different dimensions is not supported'",
-            DOC + " (dilation_rate)"))
-    pairs = []
-    for op, dim in zip(ops, conv.dims()):
-        n = documented_length(dim, padding, op)
-        pairs.append((documented_crop(dim, padding, n), n))
-    # A length of 0 ('same' with output_padding, i = 1, even k', output_padding 0) is an empty output: the docs
-    # refuse nothing of the kind. A negative one cannot occur with the rules above; guard it anyway.
-    if min(n for _, n in pairs) < 0:
-        return Documented(refusal=Refusal(f"output length {[n for _, n in pairs]} < 0 by the new_rows formula", doc))
-    return window_from_dims(pairs, RULE, doc)
+# -- documented semantics, as data (conformance.core.rules): what the judge and explain both evaluate ---------------
+# new_rows = (rows - 1) * strides + kernel_size - 2 * padding + output_padding (the layer's 'Output shape'), with
+# `padding` as 'same'/'valid' imply: "`valid` means no padding", 2 * padding = 0; 'same' with output_padding:
+# padding = kernel_size // 2, as defined where output_padding and this formula were introduced (keras-team/keras#10246,
+# conv_utils.deconv_length; the docstring itself leaves `padding` undefined). output_padding None ("the output shape
+# is inferred"): 'valid' i*s + max(k' - s, 0), F when k' >= s, else F plus s - k' trailing zeros (#10246); 'same'
+# i*s, the length the forward 'same' conv maps back to i. The crop is the left pad of the forward conv whose
+# transpose this layer is: 0 for 'valid'; for 'same' "padding evenly to the left/right ... of the input" (Conv2D
+# docs), total max((i-1)s + k' - L, 0) with the odd one on the right, so total // 2. A length of 0 ('same' with
+# output_padding, i = 1, even k', output_padding 0) is an empty output: the docs refuse nothing of the kind.
+LOWER = Check("0 <= output_padding < s", "output_padding must be lower than the stride along that same dimension",
+              DOC + " (output_padding)")
+SAME_CROP = "c = max((i-1)*s + kd - L, 0) // 2"
+LAYER_RULES = Rules(
+    checks=(Check("max(stride) == 1 or max(dilation) == 1", "strides > 1 is incompatible with dilation_rate > 1",
+                  DOC + " (strides, dilation_rate; Raises)"),
+            Check("rank != 1 or max(dilation) == 1", "'dilation rate larger than 1 is not currently supported'",
+                  DOC_1D + " (dilation_rate)"),
+            Check("rank != 2 or min(dilation) == max(dilation)",
+                  "'different dilation rates for different dimensions is not supported'", DOC + " (dilation_rate)")),
+    cases=(
+        Case(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'valid' and output_padding is None",
+             source="keras-team/keras#10246 (output shape inferred); 'valid' means no padding " + DOC),
+        Case(("c = 0", "L = F + output_padding"), when="padding == 'valid'", checks=(LOWER,),
+             source="'Output shape': (i-1)s + k' - 2*0 + output_padding " + DOC),
+        Case(("L = i*s", SAME_CROP), when="padding == 'same' and output_padding is None",
+             source="'same' + inferred shape: i*s; c = the left pad of the forward 'same' conv (" + DOC_CONV + ")"),
+        Case(("L = (i-1)*s + kd - 2*(kd // 2) + output_padding", SAME_CROP), when="padding == 'same'", checks=(LOWER,),
+             source="'Output shape' with padding = k'//2 (keras-team/keras#10246) " + DOC
+                    + "; c = the left pad of the forward 'same' conv")),
+    doc=DOC)
 
 
 def _keras_device(device: str, device_scope: str | None = None) -> str | None:
@@ -155,7 +122,9 @@ def _kernel_axes(rank: int) -> tuple[int, ...]:
 # 'same' (what answers on porting advise), and an exact size through output_padding.
 def spell(intent: str, conv: Conv) -> dict:
     def same_with(lengths) -> list[int]:
-        return [n - documented_length(dim, "same", 0) for dim, n in zip(conv.dims(), lengths)]
+        """output_padding for each wanted length with 'same': the documented length at output_padding 0, subtracted."""
+        zero = {"padding": "same", "output_padding": [0] * conv.rank}
+        return [n - rules.work(LAYER_RULES, zero, conv, axis).L for axis, n in enumerate(lengths)]
 
     if intent == "same":
         padding, output_padding = "same", None
@@ -176,6 +145,8 @@ def spell(intent: str, conv: Conv) -> dict:
 
 
 class ConvTranspose(Surface):
+    RULES = LAYER_RULES
+
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         mode = draw.choice(["none", "legal", "any"], "output_padding_mode")
         if mode == "none":
@@ -189,9 +160,6 @@ class ConvTranspose(Surface):
                 "data_format": draw.choice(["channels_last", "channels_first"], "data_format"),
                 # keras.device("cpu:0") in one draw of eight, the ordinary path otherwise (module doc, Devices)
                 "device_scope": "indexed" if draw.integer(0, 7, "device_scope_indexed") == 7 else None}
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_transpose(params, conv)
 
     def accumulation(self, dtype, device, mode="eager", params=None):
         """float32 on a GPU: the backend's TensorFloat-32 default (adapters/tensorflow.py, torch.py, jax.py)."""
@@ -365,33 +333,17 @@ def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", 
 def spellings() -> list:
     import os
 
-    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import CallText, Param, Spelling, WeightLayout
 
     backends = ("tensorflow", "torch", "jax")
     variants = {b: surfaces(b)[0] for b in backends}
     default = os.environ.get("KERAS_BACKEND", "tensorflow")
     default = default if default in variants else "tensorflow"
 
-    def call(p, conv):
-        op = p["output_padding"]
-        return (f"keras.layers.Conv{conv.rank}DTranspose(filters={conv.c_out}, kernel_size={tuple(conv.kernel)}, "
-                f"strides={tuple(conv.stride)}, padding={p['padding']!r}, "
-                f"output_padding={None if op is None else tuple(op)}, data_format={p['data_format']!r}, "
-                f"dilation_rate={tuple(conv.dilation)}, use_bias={conv.bias})")
+    # the layer as users build it, rendered from `arguments` (the values keras_conv_transpose passes to Keras)
+    call = CallText("keras.layers.Conv{rank}DTranspose", "", tuple((key, key) for key in (
+        "filters", "kernel_size", "strides", "padding", "output_padding", "data_format", "dilation_rate", "use_bias")))
 
-    lower = "output_padding must be lower than the stride"
-    formulas = (
-        Formula(("c = 0", "L = i*s + max(kd - s, 0)"), when="padding == 'valid' and output_padding is None",
-                source="keras-team/keras#10246 (output shape inferred); 'valid' means no padding"),
-        Formula(("c = 0", "L = F + output_padding"), when="padding == 'valid'", checks=("0 <= output_padding < s",),
-                source="tf.keras Conv2DTranspose 'Output shape': (i-1)s + k' - 2*0 + output_padding; " + lower),
-        Formula(("L = i*s", "c = max((i-1)*s + kd - L, 0) // 2"), when="padding == 'same' and output_padding is None",
-                source="'same' + inferred shape: i*s; c = the left pad of the forward 'same' conv (" + DOC_CONV + ")"),
-        Formula(("L = (i-1)*s + kd - 2*(kd // 2) + output_padding", "c = max((i-1)*s + kd - L, 0) // 2"),
-                when="padding == 'same'", checks=("0 <= output_padding < s",),
-                source="tf.keras Conv2DTranspose 'Output shape' with padding = k'//2 (keras-team/keras#10246); "
-                       "c = the left pad of the forward 'same' conv"),
-    )
     return [Spelling(
         variants[default], ("keras.layers.Conv{r}DTranspose", "keras.Conv{r}DTranspose", "layers.Conv{r}DTranspose",
                             "tf.keras.layers.Conv{r}DTranspose", "Conv{r}DTranspose"),
@@ -403,7 +355,7 @@ def spellings() -> list:
                       layouts=lambda rank, which: f"channels_{which}"),
                 Param("device_scope", ("--device-scope",), "choice", choices=(None, "indexed"), default=None,
                       help="none: no keras.device scope; 'indexed': built inside keras.device('cpu:0')")),
-        formulas=formulas, call=call, ranked=True,
+        text=call, ranked=True,
         weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 1, 0), name="kernel"),
         channels_last=lambda p: p["data_format"] == "channels_last",
         variants=variants, variant_option="--backend", default_variant=default)]

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import abc
 
+from conformance.core.rules import Case, Check, Rules
 from conformance.core.source import shipped
 from conformance.core.spec import Conv, Dim
 from conformance.harness.portable import asymmetric_crop, exact_size_target
@@ -64,23 +65,17 @@ from conformance.harness.surface import (
     EAGER,
     Adapter,
     Device,
-    Documented,
     Drawer,
     FrameworkUnavailable,
     Mode,
-    Refusal,
     Surface,
     Unexpressible,
     cpu_model,
-    window_from_dims,
 )
 
 DOC_GENERIC = "https://www.tensorflow.org/api_docs/python/tf/nn/conv_transpose"
 DOC_RANKED = "https://www.tensorflow.org/api_docs/python/tf/nn/conv2d_transpose"
 DOC_PADDING = "https://www.tensorflow.org/api_docs/python/tf/nn#notes_on_padding_2"
-RULE = ("gradient of conv: output_shape O must map to i under the forward conv (VALID: ceil((O-k'+1)/s); "
-        "SAME: ceil(O/s); explicit: floor((O+pb+pa-k')/s)+1); c = 0 | SAME pad_top | pb; L = O")
-
 CHANNELS_LAST = {1: "NWC", 2: "NHWC", 3: "NDHWC"}
 CHANNELS_FIRST = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
@@ -96,70 +91,44 @@ DOC_DETERMINISM = "https://www.tensorflow.org/api_docs/python/tf/config/experime
 MODES = (EAGER, Mode("xla"), Mode("onednn-off", env=(("TF_ENABLE_ONEDNN_OPTS", "0"),)))
 
 
-def same_padding(dim: Dim, size: int) -> tuple[int, int]:
-    """(pad_before, pad_after) of a forward 'SAME' conv over `size` elements (Notes on padding, 'SAME')."""
-    if size % dim.s == 0:
-        total = max(dim.kd - dim.s, 0)
-    else:
-        total = max(dim.kd - size % dim.s, 0)
-    return total // 2, total - total // 2
-
-
-def forward_length(dim: Dim, size: int, padding) -> int:
-    """Output length of the forward conv (same stride, dilation, padding) over `size` elements."""
-    if padding == "VALID":
-        return -(-(size - dim.kd + 1) // dim.s)          # ceil((in - filter + 1) / stride)
-    if padding == "SAME":
-        return -(-size // dim.s)                          # ceil(in / stride)
-    pb, pa = padding
-    return (size + pb + pa - dim.kd) // dim.s + 1         # conv of tf.pad(input) with 'VALID'
-
-
-def crop_of(dim: Dim, size: int, padding) -> int:
-    if padding == "VALID":
-        return 0
-    if padding == "SAME":
-        return same_padding(dim, size)[0]
-    return padding[0]
-
-
 def _per_dim_padding(padding, rank: int) -> list:
     return [padding] * rank if isinstance(padding, str) else [tuple(p) for p in padding]
 
 
-def documented(params: dict, conv: Conv, doc: str) -> Documented:
-    padding, sizes = params["padding"], params["output_shape"]
-    if params["data_format"] not in (CHANNELS_LAST[conv.rank], CHANNELS_FIRST[conv.rank]):
-        return Documented(refusal=Refusal(f"data_format={params['data_format']!r} is not documented for rank "
-                                          f"{conv.rank}", doc + " (data_format)"))
-    if not isinstance(padding, str):
-        if not params.get("explicit_ok", False):
-            return Documented(refusal=Refusal("padding must be 'VALID' or 'SAME' for this function",
-                                              doc + " (padding)"))
-        if min(min(p) for p in padding) < 0:
-            return Documented(refusal=Refusal(
-                f"explicit padding {padding} is negative; explicit padding is a tf.pad amount of zeros",
-                DOC_PADDING + " (Explicit padding)"))
-    pairs = []
-    for dim, size, pad in zip(conv.dims(), sizes, _per_dim_padding(padding, conv.rank)):
-        out = forward_length(dim, size, pad)
-        if out != dim.i or size < 1:
-            return Documented(refusal=Refusal(
-                f"output_shape size {size} is not a valid input of the forward conv ({pad} padding gives "
-                f"{out}, not the input's {dim.i}); the op is the gradient of that conv", doc + " (output_shape); "
-                + DOC_PADDING))
-        pairs.append((crop_of(dim, size, pad), size))
-    return window_from_dims(pairs, RULE, doc + "; " + DOC_PADDING)
+# -- documented semantics, as data (conformance.core.rules): what the judge and explain both evaluate ---------------
+# The ops are the gradient of the forward conv with the same stride, dilation and padding: output_shape O must be an
+# input size that conv maps back to i (Notes on padding: VALID ceil((O-k'+1)/s); SAME ceil(O/s); explicit: the conv
+# of tf.pad(input) with 'VALID', floor((O+pb+pa-k')/s)+1), and the window starts at that conv's left pad.
+FORWARD = "output_shape must be an input size the forward conv maps back to the input's (the op is its gradient)"
+DOC_FORWARD = " (output_shape); " + DOC_PADDING
+POSITIVE = Check("output_shape >= 1", "output_shape sizes are positive")
 
 
-def documented_generic(params: dict, conv: Conv) -> Documented:
-    """tf.nn.conv_transpose: padding 'VALID' | 'SAME' only (its docstring)."""
-    return documented(dict(params, explicit_ok=False), conv, DOC_GENERIC)
+def _rules(doc: str, explicit: str) -> Rules:
+    """The rules of one function (`doc`); `explicit`: the condition under which explicit pads are documented."""
+    return Rules(
+        checks=(Check("data_format in (('NWC', 'NCW'), ('NHWC', 'NCHW'), ('NDHWC', 'NCDHW'))[rank - 1]",
+                      "data_format is not one documented for this rank", doc + " (data_format)"),
+                Check(f"padding != 'pairs' or {explicit}", "padding must be 'VALID' or 'SAME' for this function",
+                      doc + " (padding)")),
+        cases=(
+            Case(("total = max(kd - (s if output_shape % s == 0 else output_shape % s), 0)", "c = total // 2",
+                  "L = output_shape"), when="padding == 'SAME'",
+                 checks=(Check("ceil_div(output_shape, s) == i", FORWARD, doc + DOC_FORWARD), POSITIVE),
+                 source=DOC_PADDING + " ('SAME': pad_top = total // 2); " + doc),
+            Case(("c = 0", "L = output_shape"), when="padding == 'VALID'",
+                 checks=(Check("ceil_div(output_shape - kd + 1, s) == i", FORWARD, doc + DOC_FORWARD), POSITIVE),
+                 source=DOC_PADDING + " ('VALID'); " + doc),
+            Case(("c = lo", "L = output_shape"), when="padding == 'pairs'",
+                 checks=(Check("lo >= 0 and hi >= 0", "explicit padding is a tf.pad amount of zeros",
+                               DOC_PADDING + " (Explicit padding)"),
+                         Check("(output_shape + lo + hi - kd) // s + 1 == i", FORWARD, doc + DOC_FORWARD), POSITIVE),
+                 source=DOC_PADDING + " (Explicit padding); " + doc)),
+        doc=doc)
 
 
-def documented_ranked(params: dict, conv: Conv) -> Documented:
-    """tf.nn.conv{1,2,3}d_transpose: explicit padding documented only for conv2d_transpose."""
-    return documented(dict(params, explicit_ok=conv.rank == 2), conv, DOC_RANKED)
+GENERIC_RULES = _rules(DOC_GENERIC, "False")        # tf.nn.conv_transpose: 'VALID' or 'SAME' only (its docstring)
+RANKED_RULES = _rules(DOC_RANKED, "rank == 2")      # explicit padding is documented for conv2d_transpose only
 
 
 def _consistent_range(dim: Dim, padding) -> tuple[int, int]:
@@ -336,14 +305,13 @@ class _TFSurface(Surface):
 
 
 class Generic(_TFSurface):
+    RULES = GENERIC_RULES
+
     def _fn_name(self, conv):
         return "conv_transpose"
 
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         return _draw(draw, conv, explicit=False, layouts=True)
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_generic(params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv, explicit_ok=False, layouts=True)
@@ -353,14 +321,13 @@ class Generic(_TFSurface):
 
 
 class Ranked(_TFSurface):
+    RULES = RANKED_RULES
+
     def _fn_name(self, conv):
         return f"conv{conv.rank}d_transpose"
 
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         return _draw(draw, conv, explicit=conv.rank == 2)
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return documented_ranked(params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return spell(intent, conv, explicit_ok=conv.rank == 2)
@@ -402,7 +369,7 @@ def surfaces() -> list[Surface]:
 
 # -- command line (conformance.explain.spelling): how TensorFlow users write these calls, for explain/solve/translate --
 def spellings() -> list:
-    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import CallText, Param, Spelling, WeightLayout
 
     generic, ranked = surfaces()
 
@@ -426,42 +393,20 @@ def spellings() -> list:
                   default=lambda conv, p: CHANNELS_LAST[conv.rank],
                   layouts=lambda rank, which: (CHANNELS_FIRST if which == "first" else CHANNELS_LAST)[rank]))
 
-    forward = "the op is the gradient of the forward conv, which must map output_shape back to i: "
-    formulas = (
-        Formula(("total = max(kd - (s if output_shape % s == 0 else output_shape % s), 0)", "c = total // 2",
-                 "L = output_shape"), when="padding == 'SAME'",
-                checks=("ceil_div(output_shape, s) == i", "output_shape >= 1"),
-                source=DOC_PADDING + " ('SAME': pad_top = total // 2); " + forward + "ceil(O/s)"),
-        Formula(("c = 0", "L = output_shape"), when="padding == 'VALID'",
-                checks=("ceil_div(output_shape - kd + 1, s) == i", "output_shape >= 1"),
-                source=DOC_PADDING + " ('VALID'); " + forward + "ceil((O-k'+1)/s)"),
-        Formula(("c = lo", "L = output_shape"), when="padding == 'pairs'",
-                checks=("lo >= 0 and hi >= 0", "(output_shape + lo + hi - kd) // s + 1 == i", "output_shape >= 1"),
-                source=DOC_PADDING + " (Explicit padding); " + forward + "floor((O+pb+pa-k')/s)+1"),
-    )
-
-    def call(fn):
-        def render(p, conv):
-            first = p["data_format"].startswith("NC")
-            shape = ([conv.batch, conv.c_out, *p["output_shape"]] if first
-                     else [conv.batch, *p["output_shape"], conv.c_out])
-            padding = p["padding"]
-            if not isinstance(padding, str):
-                inner = [list(q) for q in padding]
-                padding = [[0, 0], [0, 0], *inner] if first else [[0, 0], *inner, [0, 0]]
-            name = fn.replace("{r}", str(conv.rank))
-            return (f"tf.nn.{name}(input, filters, output_shape={shape}, strides={tuple(conv.stride)}, "
-                    f"padding={padding!r}, data_format={p['data_format']!r}, dilations={tuple(conv.dilation)})")
-        return render
+    # the call as users write it, rendered from `arguments` (the values tf_conv_transpose passes to tf.nn): the
+    # whole output_shape and, for explicit pads, the zero pairs of the batch and channel axes included
+    call = CallText("tf.nn.{fn}", "input, filters", (
+        ("output_shape", "output_shape"), ("strides", "strides"), ("padding", "padding"),
+        ("data_format", "data_format"), ("dilations", "dilations")))
 
     last = lambda params: not params["data_format"].startswith("NC")  # noqa: E731
     return [
         Spelling(ranked, ("tf.nn.conv{r}d_transpose", "tensorflow.nn.conv{r}d_transpose", "conv{r}d_transpose"),
-                 params=params(explicit=True), formulas=formulas, call=call("conv{r}d_transpose"),
+                 params=params(explicit=True), text=call,
                  weights=lambda p, conv: WeightLayout((*range(2, conv.rank + 2), 1, 0), name="filters"),
                  ranked=True, channels_last=last),
         Spelling(generic, ("tf.nn.conv_transpose", "tensorflow.nn.conv_transpose"),
-                 params=params(explicit=False, layouts=True), formulas=formulas[:2], call=call("conv_transpose"),
+                 params=params(explicit=False, layouts=True), text=call,
                  weights=lambda p, conv: WeightLayout(
                      (*range(2, conv.rank + 2), *((0, 1) if p.get("filters_layout") == "docstring" else (1, 0))),
                      name="filters"),

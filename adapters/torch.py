@@ -35,6 +35,7 @@ Dtypes, modes, devices (conformance.harness.agreement; suites/test_dtypes.py, te
 
 from __future__ import annotations
 
+from conformance.core.rules import Case, Check, Rules
 from conformance.core.source import shipped
 from conformance.core.spec import Conv
 from conformance.harness.portable import asymmetric_crop, exact_size_target
@@ -42,20 +43,16 @@ from conformance.harness.surface import (
     EAGER,
     Adapter,
     Device,
-    Documented,
     Drawer,
     FrameworkUnavailable,
     Mode,
-    Refusal,
     Surface,
     Unexpressible,
     cpu_model,
-    window_from_dims,
 )
 
 DOC_FUNCTIONAL = "https://pytorch.org/docs/stable/generated/torch.nn.functional.conv_transpose2d.html"
 DOC_MODULE = "https://pytorch.org/docs/stable/generated/torch.nn.ConvTranspose2d.html"
-RULE = "c = padding; L = (i-1)s - 2 padding + d(k-1) + output_padding + 1"
 
 
 def _device(device: str) -> str:
@@ -68,43 +65,25 @@ DOC_RANDOMNESS = "https://pytorch.org/docs/stable/notes/randomness.html"
 MODES = (EAGER, Mode("compile", slow=True), Mode("channels_last"), Mode("mkldnn-off"))
 
 
-def _check_padding(padding, doc: str) -> Refusal | None:
-    if min(padding) < 0:
-        return Refusal(f"padding={tuple(padding)} is negative; padding is an amount of implicit zero padding", doc)
-    return None
-
-
-def documented_functional(params: dict, conv: Conv) -> Documented:
-    padding, output_padding = params["padding"], params["output_padding"]
-    refusal = _check_padding(padding, DOC_FUNCTIONAL)
-    if refusal:
-        return Documented(refusal=refusal)
-    for op, dim in zip(output_padding, conv.dims()):
-        if not 0 <= op < dim.s:
-            return Documented(refusal=Refusal(
-                f"output_padding={op} outside [0, stride={dim.s}): it only resolves the stride ambiguity",
-                DOC_MODULE + " (Note on output_padding)"))
-    pairs = [(p, dim.full - 2 * p + op) for dim, p, op in zip(conv.dims(), padding, output_padding)]
-    if min(n for _, n in pairs) < 1:
-        return Documented(refusal=Refusal(f"output length {[n for _, n in pairs]} < 1 by the H_out formula",
-                                          DOC_FUNCTIONAL))
-    return window_from_dims(pairs, RULE, DOC_FUNCTIONAL)
-
-
-def documented_module(params: dict, conv: Conv) -> Documented:
-    padding, output_size = params["padding"], params["output_size"]
-    refusal = _check_padding(padding, DOC_MODULE)
-    if refusal:
-        return Documented(refusal=refusal)
-    pairs = []
-    for size, p, dim in zip(output_size, padding, conv.dims()):
-        smallest = dim.full - 2 * p
-        if not smallest <= size <= smallest + dim.s - 1 or size < 1:
-            return Documented(refusal=Refusal(
-                f"output_size={size} outside [{smallest}, {smallest + dim.s - 1}] (sizes that output_padding "
-                f"in [0, stride) can reach)", DOC_MODULE + " (forward(input, output_size))"))
-        pairs.append((p, size))
-    return window_from_dims(pairs, "c = padding; L = output_size", DOC_MODULE)
+# -- documented semantics, as data (conformance.core.rules): what the judge and explain both evaluate ---------------
+NOT_NEGATIVE = Check("padding >= 0", "padding is an amount of implicit zero padding (negative values are not part of "
+                     "the documented domain)")
+FUNCTIONAL_RULES = Rules(
+    cases=(Case(("c = padding", "L = (i-1)*s - 2*padding + d*(k-1) + output_padding + 1"),
+                checks=(NOT_NEGATIVE,
+                        Check("0 <= output_padding < s", "output_padding only resolves the stride ambiguity",
+                              DOC_MODULE + " (Note on output_padding)"),
+                        Check("L >= 1", "an output length below 1 by the H_out formula")),
+                source=DOC_FUNCTIONAL + " (H_out)"),),
+    doc=DOC_FUNCTIONAL)
+MODULE_RULES = Rules(
+    cases=(Case(("c = padding", "L = output_size"),
+                checks=(NOT_NEGATIVE,
+                        Check("F - 2*padding <= output_size <= F - 2*padding + s - 1",
+                              "output_size must be a size output_padding in [0, stride) can reach"),
+                        Check("output_size >= 1", "an output size below 1")),
+                source=DOC_MODULE + " (forward(input, output_size))"),),
+    doc=DOC_MODULE)
 
 
 def _draw_padding(draw: Drawer, conv: Conv) -> list[int]:
@@ -293,8 +272,8 @@ def _draw_module(draw: Drawer, conv: Conv) -> dict:
 
 
 class _Api(_TorchSurface):
-    """One of torch's two APIs (`api`): the functions of the table API (below) state its draws, semantics and
-    spellings."""
+    """One of torch's two APIs (`api`): the functions of the table API (below) state its draws and spellings; its
+    semantics are its `rules`."""
 
     api = ""
 
@@ -303,9 +282,6 @@ class _Api(_TorchSurface):
 
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         return self._api()["draw"](draw, conv)
-
-    def semantics(self, params: dict, conv: Conv) -> Documented:
-        return self._api()["semantics"](params, conv)
 
     def spell(self, intent: str, conv: Conv) -> dict:
         return self._api()["spell"](intent, conv)
@@ -321,17 +297,19 @@ class _Api(_TorchSurface):
 
 class Functional(_Api):
     api = "functional"
+    RULES = FUNCTIONAL_RULES
 
 
 class Module(_Api):
     api = "module"
+    RULES = MODULE_RULES
 
 
 # the two APIs as data: what differs between torch.nn.functional.conv_transpose and ConvTranspose(output_size=)
 API = {
-    "functional": {"draw": _draw_functional, "semantics": documented_functional, "spell": spell_functional,
+    "functional": {"draw": _draw_functional, "spell": spell_functional,
                    "fault": fault_functional},
-    "module": {"draw": _draw_module, "semantics": documented_module, "spell": spell_module, "fault": fault_module},
+    "module": {"draw": _draw_module, "spell": spell_module, "fault": fault_module},
 }
 
 
@@ -359,7 +337,7 @@ def surfaces() -> list[Surface]:
 
 # -- command line (conformance.explain.spelling): how PyTorch users write these calls, for explain/solve/translate -----
 def spellings() -> list:
-    from conformance.explain.spelling import Formula, Param, Spelling, WeightLayout
+    from conformance.explain.spelling import CallText, Param, Spelling, WeightLayout
 
     functional, module = surfaces()
     weights = lambda params, conv: WeightLayout(tuple(range(conv.rank + 2)), name="weight")  # noqa: E731
@@ -368,19 +346,14 @@ def spellings() -> list:
     output_padding = Param("output_padding", ("--output-padding",), "ints", default=lambda conv, p: [0] * conv.rank,
                            search=lambda dim, n: range(0, dim.s), help="added to one side of the output")
 
-    def t(v) -> str:
-        return str(tuple(v))
-
-    def call_functional(p, conv):
-        bias = "bias" if conv.bias else "None"
-        return (f"torch.nn.functional.conv_transpose{conv.rank}d(input, weight, {bias}, stride={t(conv.stride)}, "
-                f"padding={t(p['padding'])}, output_padding={t(p['output_padding'])}, groups={conv.groups}, "
-                f"dilation={t(conv.dilation)})")
-
-    def call_module(p, conv):
-        return (f"torch.nn.ConvTranspose{conv.rank}d({conv.c_in}, {conv.c_out}, {t(conv.kernel)}, "
-                f"stride={t(conv.stride)}, padding={t(p['padding'])}, groups={conv.groups}, bias={conv.bias}, "
-                f"dilation={t(conv.dilation)})(input, output_size={list(p['output_size'])})")
+    # the calls as users write them, rendered from `arguments` (the values torch_conv_transpose passes to torch)
+    common = (("stride", "stride"), ("padding", "padding"))
+    call_functional = CallText("torch.nn.functional.conv_transpose{rank}d", "input, weight, {bias_or_none}",
+                               (*common, ("output_padding", "output_padding"), ("groups", "groups"),
+                                ("dilation", "dilation")))
+    call_module = CallText("torch.nn.ConvTranspose{rank}d", "{c_in}, {c_out}, {kernel}",
+                           (*common, ("groups", "groups"), ("bias", "bias"), ("dilation", "dilation")),
+                           then="(input, output_size={output_size})")
 
     def default_size(conv, p):
         ops = p.get("output_padding") or [0] * conv.rank
@@ -390,10 +363,7 @@ def spellings() -> list:
         Spelling(functional, ("torch.nn.functional.conv_transpose{r}d", "torch.conv_transpose{r}d",
                               "F.conv_transpose{r}d", "conv_transpose{r}d"),
                  params=(padding, output_padding),
-                 formulas=(Formula(("c = padding", "L = (i-1)*s - 2*padding + d*(k-1) + output_padding + 1"),
-                                   checks=("padding >= 0", "0 <= output_padding < s", "L >= 1"),
-                                   source=DOC_FUNCTIONAL + " (H_out)"),),
-                 call=call_functional, weights=weights, ranked=True),
+                 text=call_functional, weights=weights, ranked=True),
         Spelling(module, ("torch.nn.ConvTranspose{r}d", "nn.ConvTranspose{r}d", "ConvTranspose{r}d"),
                  params=(padding,
                          Param("output_padding", ("--output-padding",), "ints", virtual=True,
@@ -403,9 +373,5 @@ def spellings() -> list:
                                search=lambda dim, n: range(max(0, min(n, dim.full - 2 * dim.kd) - dim.s),
                                                      max(n, dim.full) + dim.s + 1),
                                help="forward(input, output_size=): the spatial output size")),
-                 formulas=(Formula(("c = padding", "L = output_size"),
-                                   checks=("padding >= 0", "F - 2*padding <= output_size <= F - 2*padding + s - 1",
-                                           "output_size >= 1"),
-                                   source=DOC_MODULE + " (forward(input, output_size))"),),
-                 call=call_module, weights=weights, ranked=True),
+                 text=call_module, weights=weights, ranked=True),
     ]

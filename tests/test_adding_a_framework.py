@@ -15,17 +15,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # Step 1 of the README: the adapter module. Written only against what the README names: Surface (call, param_keys,
-# draw_params, semantics, arguments), conformance.core.source.shipped, Adapter, Device, Documented, Refusal.
+# draw_params, rules, arguments), conformance.core.rules (Rules, Case, Check), conformance.core.source.shipped,
+# Adapter, Device.
 ADAPTER = '''
 """numpyfw: a made-up framework (a loop over input elements and taps in NumPy) with PyTorch-like padding.
 Docs (made up for the test): c = padding, L = (i-1)*s + d*(k-1) + 1 - 2*padding; padding < 0 or L < 1 raise."""
 
 import os
 
+from conformance.core.rules import Case, Check, Rules
 from conformance.core.source import shipped
-from conformance.harness.surface import Adapter, Device, Documented, Refusal, Surface, window_from_dims
+from conformance.harness.surface import Adapter, Device, Surface
 
 DOC = "numpyfw (module docstring)"
+RULES = Rules(cases=(Case(("c = padding", "L = (i-1)*s + d*(k-1) + 1 - 2*padding"),
+                          checks=(Check("padding >= 0", "padding is not negative"), Check("L >= 1", "L >= 1")),
+                          source=DOC),), doc=DOC)
 
 
 @shipped
@@ -55,14 +60,6 @@ class NumpyfwSurface(Surface):
     def draw_params(self, draw, conv):
         return {"padding": [draw.integer(-1, dim.kd, "padding") for dim in conv.dims()]}
 
-    def semantics(self, params, conv):
-        if min(params["padding"]) < 0:
-            return Documented(refusal=Refusal("padding < 0", DOC))
-        pairs = [(p, dim.full - 2 * p) for p, dim in zip(params["padding"], conv.dims())]
-        if min(n for _, n in pairs) < 1:
-            return Documented(refusal=Refusal("L < 1", DOC))
-        return window_from_dims(pairs, "c = padding; L = F - 2 padding", DOC)
-
     def arguments(self, params, conv, dtype, device, mode="eager"):
         return {"stride": conv.stride, "padding": list(params["padding"]), "dilation": conv.dilation,
                 "bug": int(os.environ.get("NUMPYFW_BUG", "0"))}
@@ -70,7 +67,7 @@ class NumpyfwSurface(Surface):
 
 def load():
     surface = NumpyfwSurface(framework="numpyfw", name="numpyfw.conv_transpose", doc=DOC,
-                             call=numpyfw_conv_transpose, param_keys=("padding",))
+                             call=numpyfw_conv_transpose, param_keys=("padding",), rules=RULES)
     return Adapter(name="numpyfw", version="0.1", devices=[Device("cpu", "cpu", "NumPy")], surfaces=[surface])
 '''
 

@@ -1,6 +1,7 @@
 """Each adapter's documented semantics on worked examples, computed by hand from the frameworks' docs.
 
-The semantic models are pure functions (no framework import), so these run in the framework-free selftest env.
+The semantic models are data evaluated by pure functions (conformance.core.rules; no framework import), so these
+run in the framework-free selftest env.
 Each case: (surface function, params, conv) -> expected (crop, length) per dimension or a refusal.
 """
 
@@ -22,85 +23,91 @@ def conv1(i, k, s, d=1) -> Conv:
 
 REFUSED = "refused"
 
+# each surface's semantic model: its documented rules (conformance.core.rules), evaluated as the judge evaluates them
+TORCH_FUNCTIONAL, TORCH_MODULE = (s.semantics for s in torch_adapter.surfaces())
+TF_GENERIC, TF_RANKED = (s.semantics for s in tf_adapter.surfaces())
+KERAS, = (s.semantics for s in keras_adapter.surfaces())
+JAX_TRANSPOSE, JAX_GENERAL = (s.semantics for s in jax_adapter.surfaces())
+
 CASES = [
     # PyTorch ConvTranspose2d docs example: Conv2d(16, 16, 3, stride=2, padding=1) takes 12 -> 6; the
     # ConvTranspose2d with the same arguments and output_size=12 gives 12 back. F = 5*2 + 3 = 13, c = padding = 1.
-    ("torch-module-docs-example", torch_adapter.documented_module, {"padding": [1], "output_size": [12]},
+    ("torch-module-docs-example", TORCH_MODULE, {"padding": [1], "output_size": [12]},
      conv1(6, 3, 2), ((1,), (12,))),
-    ("torch-module-smallest", torch_adapter.documented_module, {"padding": [1], "output_size": [11]},
+    ("torch-module-smallest", TORCH_MODULE, {"padding": [1], "output_size": [11]},
      conv1(6, 3, 2), ((1,), (11,))),
-    ("torch-module-too-big", torch_adapter.documented_module, {"padding": [1], "output_size": [13]},
+    ("torch-module-too-big", TORCH_MODULE, {"padding": [1], "output_size": [13]},
      conv1(6, 3, 2), REFUSED),
     # H_out = (6-1)*2 - 2*1 + 1*(3-1) + 1 + 1 = 12
-    ("torch-functional-h-out", torch_adapter.documented_functional, {"padding": [1], "output_padding": [1]},
+    ("torch-functional-h-out", TORCH_FUNCTIONAL, {"padding": [1], "output_padding": [1]},
      conv1(6, 3, 2), ((1,), (12,))),
     # dilation 2: k' = 5, F = 5*2 + 5 = 15, L = 15 - 4 + 0 = 11
-    ("torch-functional-dilated", torch_adapter.documented_functional, {"padding": [2], "output_padding": [0]},
+    ("torch-functional-dilated", TORCH_FUNCTIONAL, {"padding": [2], "output_padding": [0]},
      conv1(6, 3, 2, 2), ((2,), (11,))),
-    ("torch-output-padding-equal-stride", torch_adapter.documented_functional,
+    ("torch-output-padding-equal-stride", TORCH_FUNCTIONAL,
      {"padding": [0], "output_padding": [2]}, conv1(6, 3, 2), REFUSED),
-    ("torch-negative-padding", torch_adapter.documented_functional, {"padding": [-1], "output_padding": [0]},
+    ("torch-negative-padding", TORCH_FUNCTIONAL, {"padding": [-1], "output_padding": [0]},
      conv1(6, 3, 2), REFUSED),
     # tf.nn.conv2d_transpose, 'SAME', i = 3, k = 3, s = 2: forward SAME maps O to ceil(O/2) = 3 for O in 5..6.
     # O = 6: 6 % 2 == 0 -> total pad max(3-2, 0) = 1, pad_top 0.  O = 5: total max(3-1, 0) = 2, pad_top 1.
-    ("tf-same-even", tf_adapter.documented_ranked, {"padding": "SAME", "output_shape": [6], "data_format": "NWC"},
+    ("tf-same-even", TF_RANKED, {"padding": "SAME", "output_shape": [6], "data_format": "NWC"},
      conv1(3, 3, 2), ((0,), (6,))),
-    ("tf-same-odd", tf_adapter.documented_ranked, {"padding": "SAME", "output_shape": [5], "data_format": "NWC"},
+    ("tf-same-odd", TF_RANKED, {"padding": "SAME", "output_shape": [5], "data_format": "NWC"},
      conv1(3, 3, 2), ((1,), (5,))),
-    ("tf-same-inconsistent", tf_adapter.documented_ranked,
+    ("tf-same-inconsistent", TF_RANKED,
      {"padding": "SAME", "output_shape": [7], "data_format": "NWC"}, conv1(3, 3, 2), REFUSED),
     # 'VALID': forward maps O to floor((O-3)/2)+1 = 3 for O in 7..8 (F = 7)
-    ("tf-valid-f", tf_adapter.documented_generic, {"padding": "VALID", "output_shape": [7], "data_format": "NWC"},
+    ("tf-valid-f", TF_GENERIC, {"padding": "VALID", "output_shape": [7], "data_format": "NWC"},
      conv1(3, 3, 2), ((0,), (7,))),
-    ("tf-valid-f-plus-1", tf_adapter.documented_generic,
+    ("tf-valid-f-plus-1", TF_GENERIC,
      {"padding": "VALID", "output_shape": [8], "data_format": "NWC"}, conv1(3, 3, 2), ((0,), (8,))),
-    ("tf-valid-inconsistent", tf_adapter.documented_generic,
+    ("tf-valid-inconsistent", TF_GENERIC,
      {"padding": "VALID", "output_shape": [9], "data_format": "NWC"}, conv1(3, 3, 2), REFUSED),
     # explicit [[0,0],[2,1],[0,0],[0,0]]-style pads, conv2d_transpose only: O = 7 - 3 = 4 .. 5; c = pad_before
-    ("tf-explicit", tf_adapter.documented_ranked,
+    ("tf-explicit", TF_RANKED,
      {"padding": [[2, 1], [0, 0]], "output_shape": [4, 3], "data_format": "NHWC"},
      Conv((3, 3), (3, 1), (2, 1), (1, 1)), ((2, 0), (4, 3))),
-    ("tf-explicit-only-2d", tf_adapter.documented_ranked,
+    ("tf-explicit-only-2d", TF_RANKED,
      {"padding": [[2, 1]], "output_shape": [4], "data_format": "NWC"}, conv1(3, 3, 2), REFUSED),
-    ("tf-generic-no-explicit", tf_adapter.documented_generic,
+    ("tf-generic-no-explicit", TF_GENERIC,
      {"padding": [[2, 1], [0, 0]], "output_shape": [4, 3], "data_format": "NHWC"},
      Conv((3, 3), (3, 1), (2, 1), (1, 1)), REFUSED),
     # Keras Conv1DTranspose(k=3, s=2): 'same' -> i*s = 10, the forward 'same' conv of 10 pads max(8+3-10, 0) = 1
     # in total, 0 on the left. 'valid' -> F = 11.
-    ("keras-same", keras_adapter.documented_transpose,
+    ("keras-same", KERAS,
      {"padding": "same", "output_padding": None, "data_format": "channels_last"}, conv1(5, 3, 2), ((0,), (10,))),
-    ("keras-valid", keras_adapter.documented_transpose,
+    ("keras-valid", KERAS,
      {"padding": "valid", "output_padding": None, "data_format": "channels_last"}, conv1(5, 3, 2), ((0,), (11,))),
     # k' = 1 < s = 2: inferred i*s + max(k'-s, 0) = 6, one trailing zero past F = 5
-    ("keras-valid-small-kernel", keras_adapter.documented_transpose,
+    ("keras-valid-small-kernel", KERAS,
      {"padding": "valid", "output_padding": None, "data_format": "channels_last"}, conv1(3, 1, 2), ((0,), (6,))),
     # 'same', output_padding 1: (5-1)*2 + 3 - 2*(3//2) + 1 = 10; crop max(8+3-10, 0)//2 = 0
-    ("keras-same-output-padding", keras_adapter.documented_transpose,
+    ("keras-same-output-padding", KERAS,
      {"padding": "same", "output_padding": [1], "data_format": "channels_last"}, conv1(5, 3, 2), ((0,), (10,))),
     # even kernel: (5-1)*2 + 4 - 2*2 + 1 = 9, crop (8+4-9)//2 = 1
-    ("keras-same-even-kernel", keras_adapter.documented_transpose,
+    ("keras-same-even-kernel", KERAS,
      {"padding": "same", "output_padding": [1], "data_format": "channels_last"}, conv1(5, 4, 2), ((1,), (9,))),
-    ("keras-output-padding-too-big", keras_adapter.documented_transpose,
+    ("keras-output-padding-too-big", KERAS,
      {"padding": "same", "output_padding": [2], "data_format": "channels_last"}, conv1(5, 3, 2), REFUSED),
-    ("keras-stride-and-dilation", keras_adapter.documented_transpose,
+    ("keras-stride-and-dilation", KERAS,
      {"padding": "same", "output_padding": None, "data_format": "channels_last"},
      Conv((5, 5), (3, 3), (2, 1), (1, 2)), REFUSED),
     # jax.lax.conv_transpose, k = 3, s = 2, i = 5: SAME -> L = 10, c = max(3-2, 0)//2 = 0; VALID -> L = 10 + 1
-    ("jax-same", jax_adapter.documented_conv_transpose, {"padding": "SAME"}, conv1(5, 3, 2), ((0,), (10,))),
-    ("jax-valid", jax_adapter.documented_conv_transpose, {"padding": "VALID"}, conv1(5, 3, 2), ((0,), (11,))),
+    ("jax-same", JAX_TRANSPOSE, {"padding": "SAME"}, conv1(5, 3, 2), ((0,), (10,))),
+    ("jax-valid", JAX_TRANSPOSE, {"padding": "VALID"}, conv1(5, 3, 2), ((0,), (11,))),
     # explicit pads of the dilated input D = 9: (2, 0) -> c = k'-1-2 = 0, L = 9 + 2 - 3 + 1 = 9
-    ("jax-explicit", jax_adapter.documented_conv_transpose,
+    ("jax-explicit", JAX_TRANSPOSE,
      {"padding": [[2, 0]], "use_consistent_padding": False}, conv1(5, 3, 2), ((0,), (9,))),
     # the same pairs as forward-conv pads (PyTorch style): c = 2, L = F - 2 = 9
-    ("jax-explicit-consistent", jax_adapter.documented_conv_transpose,
+    ("jax-explicit-consistent", JAX_TRANSPOSE,
      {"padding": [[2, 0]], "use_consistent_padding": True}, conv1(5, 3, 2), ((2,), (9,))),
-    ("jax-unknown-string", jax_adapter.documented_conv_transpose, {"padding": "SAME_LOWER"}, conv1(5, 3, 2), REFUSED),
+    ("jax-unknown-string", JAX_TRANSPOSE, {"padding": "SAME_LOWER"}, conv1(5, 3, 2), REFUSED),
     # a window larger than the padded input: zero positions, an empty dimension (not an error)
-    ("jax-empty", jax_adapter.documented_conv_transpose, {"padding": [[0, 0]]}, conv1(1, 3, 1, 2), ((4,), (0,))),
+    ("jax-empty", JAX_TRANSPOSE, {"padding": [[0, 0]]}, conv1(1, 3, 1, 2), ((4,), (0,))),
     # conv_general_dilated(lhs_dilation=2): pads (k'-1, k'-1) = full correlation -> the whole F = 11
-    ("jax-general-full", jax_adapter.documented_conv_general_dilated, {"padding": [[2, 2]]}, conv1(5, 3, 2),
+    ("jax-general-full", JAX_GENERAL, {"padding": [[2, 2]]}, conv1(5, 3, 2),
      ((0,), (11,))),
-    ("jax-general-same-lower", jax_adapter.documented_conv_general_dilated, {"padding": "SAME_LOWER"},
+    ("jax-general-same-lower", JAX_GENERAL, {"padding": "SAME_LOWER"},
      conv1(5, 4, 1), ((1,), (5,))),
 ]
 
@@ -110,11 +117,11 @@ def test_documented_semantics_on_worked_examples(name, rule, params, conv, want)
     got = rule(params, conv)
     if want == REFUSED:
         assert got.refused, f"{name}: the docs refuse this, the model gives {got}"
-        assert got.refusal.doc.startswith("https://"), got.refusal
+        assert "https://" in got.refusal.doc, got.refusal
     else:
         assert not got.refused, f"{name}: the model refuses: {got}"
         assert (got.window.crop, got.window.length) == want, f"{name}: {got}"
-        assert got.doc.startswith("https://") and got.rule, got
+        assert "https://" in got.doc and got.rule, got
 
 
 def test_every_adapter_module_cites_its_docs_and_imports_no_framework_at_module_level():
@@ -134,8 +141,8 @@ def test_every_adapter_module_cites_its_docs_and_imports_no_framework_at_module_
 
 def test_jax_refuses_pads_that_remove_more_than_the_input():
     # i = 1: D = 1; pads (-1, -1) leave a base of -1 elements
-    got = jax_adapter.documented_conv_transpose({"padding": [[-1, -1]], "use_consistent_padding": False},
+    got = JAX_TRANSPOSE({"padding": [[-1, -1]], "use_consistent_padding": False},
                                                conv1(1, 2, 4))
     assert got.refused and "remove more than" in got.refusal.reason
-    ok = jax_adapter.documented_conv_transpose({"padding": [[-1, 0]], "use_consistent_padding": False}, conv1(1, 2, 4))
+    ok = JAX_TRANSPOSE({"padding": [[-1, 0]], "use_consistent_padding": False}, conv1(1, 2, 4))
     assert not ok.refused and ok.window.length == (0,)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
+from conformance.core import rules
 from conformance.explain import verify as verify_mod
 from conformance.explain.common import Request, read_call, register_raw, run
-from conformance.explain.spelling import Spelling, Worked, work
+from conformance.explain.spelling import Spelling
 from conformance.harness.surface import Documented
 
 AXES = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -59,11 +60,14 @@ def output_shape(req: Request, lengths) -> tuple[int, ...]:
     return (c.batch, *lengths, c.c_out) if req.channels_last() else (c.batch, c.c_out, *lengths)
 
 
-def worked_json(w: Worked) -> dict:
-    return {"lines": [str(line) for line in w.lines],
-            "checks": [{"condition": ch.template, "with_numbers": ch.filled, "ok": ch.ok} for ch in w.checks],
-            "source": w.formula.source if w.formula else None,
-            "c": w.c, "L": w.L}
+def checks_json(checks) -> list[dict]:
+    return [{"condition": ch.template, "with_numbers": ch.filled, "ok": ch.ok, "reason": ch.check.reason}
+            for ch in checks]
+
+
+def worked_json(w: rules.Dimension) -> dict:
+    return {"lines": [str(line) for line in w.lines], "checks": checks_json(w.checks),
+            "source": w.case.source if w.case else None, "error": w.error or None, "c": w.c, "L": w.L}
 
 
 def explain(req: Request) -> dict:
@@ -72,13 +76,15 @@ def explain(req: Request) -> dict:
     dims = []
     disagreements = []
     for axis, (dim, name) in enumerate(zip(conv.dims(), AXES[conv.rank])):
-        worked = work(spelling, req.params, conv, axis)
+        worked = rules.work(spelling.rules, req.params, conv, axis)
         row = {"axis": name, "i": dim.i, "k": dim.k, "s": dim.s, "d": dim.d, "kd": dim.kd, "F": dim.full,
                "c": None, "L": None, "formula": worked_json(worked), "_worked": worked}
         if documented.window is not None:
             row["c"], row["L"] = documented.window.crop[axis], documented.window.length[axis]
-            if worked.formula and (worked.c, worked.L) != (row["c"], row["L"]):
-                disagreements.append(f"{name}: formula template gives c={worked.c} L={worked.L}, the semantic "
+            if worked.case and (worked.c, worked.L) != (row["c"], row["L"]):
+                # the same rules, worked with the command line's params (virtual ones included) and judged with the
+                # params the surface takes: a virtual parameter that changes the window would show here
+                disagreements.append(f"{name}: the worked formula gives c={worked.c} L={worked.L}, the semantic "
                                      f"model c={row['c']} L={row['L']}")
         dims.append(row)
     refused = documented.refusal
@@ -94,6 +100,7 @@ def explain(req: Request) -> dict:
                                         "length": list(documented.window.length)},
         "refused": None if refused is None else {"reason": refused.reason, "doc": refused.doc},
         "rule": documented.rule, "doc": documented.doc or (refused.doc if refused else req.surface.doc),
+        "call_checks": checks_json(rules.work_call(spelling.rules, req.params, conv)),
         "dims": [{k: v for k, v in row.items() if not k.startswith("_")} for row in dims],
         "formula_disagreements": disagreements, "notes": spelling.notes or None,
         "_documented": documented, "_dims": dims,
@@ -117,14 +124,15 @@ def dimension_lines(spelling: Spelling, dims: list[dict]) -> list[str]:
     lines = []
     previous = None
     for row in dims:
-        w: Worked = row["_worked"]
+        w: rules.Dimension = row["_worked"]
         key = (row["i"], row["k"], row["s"], row["d"], tuple(str(line) for line in w.lines))
         if key == previous:
             lines.append(f"  {row['axis']}: as {dims[0]['axis'] if len(dims) == 2 else 'above'}")
             continue
         previous = key
         i, s, kd = row["i"], row["s"], row["kd"]
-        uses_d = w.formula is not None and any(re.search(r"\bD\b", t) for t in (*w.formula.lines, *w.formula.checks))
+        uses_d = w.case is not None and any(re.search(r"\bD\b", t)
+                                            for t in (*w.case.lines, *(ch.expr for ch in w.case.checks)))
         lines.append(f"  {row['axis']}: F = (i-1)*s + k' = ({i}-1)*{s} + {kd} = {row['F']}"
                      + (f"   (k' = d*(k-1)+1 = {row['d']}*({row['k']}-1)+1 = {kd})" if row["d"] > 1 else "")
                      + (f"   (D = (i-1)*s+1 = {(i - 1) * s + 1}, the stride-dilated input)" if uses_d else ""))
@@ -132,10 +140,12 @@ def dimension_lines(spelling: Spelling, dims: list[dict]) -> list[str]:
             lines.append(f"     {line}")
         if w.checks:
             lines.append("     checks: " + "; ".join(str(ch) for ch in w.checks))
-        if w.formula is None:
+        if w.error:
+            lines.append(f"     cannot be evaluated: {w.error}")
+        if w.case is None:
             lines.append("     (no documented formula applies to these parameters)")
-        elif w.formula.source:
-            lines.append(f"     from: {w.formula.source}")
+        elif w.case.source:
+            lines.append(f"     from: {w.case.source}")
     return lines
 
 
@@ -154,6 +164,9 @@ def render(req: Request, data: dict) -> str:
         lines.append(f"  {row['axis']:<4}{row['i']:>5}{row['k']:>4}{row['s']:>4}{row['d']:>4}{row['kd']:>5}"
                      f"{row['F']:>6}{c:>6}{n:>6}")
     lines.append("")
+    if data["call_checks"]:
+        lines.append("  the call: " + "; ".join(f"{ch['condition']}: {ch['with_numbers']} "
+                                                f"{'ok' if ch['ok'] else 'FAILS'}" for ch in data["call_checks"]))
     lines.extend(dimension_lines(req.spelling, data["_dims"]))
     lines.append("")
     if data["refused"]:

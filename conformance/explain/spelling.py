@@ -5,27 +5,21 @@ family (`torch.nn.functional.conv_transpose{1,2,3}d`, `keras.layers.Conv{1,2,3}D
   * the names a user types for it, and the surface whose documented semantics it is;
   * its parameters as command-line options (`Param`): what kind of value, the documented default, which ones
     choose the window (those `solve` searches, with the candidates to try);
-  * the documented formulas as templates (`Formula`): expressions over the dimension's symbols that the command
-    line fills in with the numbers ("L = (i-1)*s - 2*padding + ... = (7 - 1) * 2 - 2 * 1 + ... = 14"). The window
-    itself always comes from the surface's `semantics`; the self-tests check the templates agree with it;
+  * nothing about the window: the documented formulas are the surface's own `rules` (conformance.core.rules), the
+    statement the judge evaluates, and explain fills them in with the numbers
+    ("L = (i-1)*s - 2*padding + ... = (7 - 1) * 2 - 2 * 1 + ... = 14");
   * the layout of the weights (`WeightLayout`) and whether the input is channels-last, so `translate` can spell
     out the conversion between two surfaces' weights as code;
   * the call as its users write it (`call`).
-
-Symbols of a formula, per spatial dimension: i k s d (input, kernel, stride, dilation), kd = d(k-1)+1,
-F = (i-1)s + kd (the full scatter), D = (i-1)s + 1 (the stride-dilated input); every parameter by its key (its
-value in this dimension: an int, a string, a bool or None); a pair-valued parameter as lo and hi. Functions:
-max, min, abs, ceil_div(a, b). Lines are "name = expression", evaluated in order, and must define c and L.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from conformance.core import expr
+from conformance.core.rules import Rules
 from conformance.core.spec import Conv, Dim
 from conformance.harness.surface import Surface
 
@@ -78,16 +72,6 @@ class Param:
     @property
     def per_dim(self) -> bool:
         return self.kind in ("ints", "pairs", "choice|pairs", "ints|none")
-
-
-@dataclass(frozen=True)
-class Formula:
-    """One documented case of the window rule: used in a dimension when `when` holds there."""
-
-    lines: tuple[str, ...]                     # "name = expression", in order; define c and L
-    when: str = ""                             # expression over the symbols; "" = always
-    checks: tuple[str, ...] = ()               # conditions the docs put on the call (a failing one = refusal)
-    source: str = ""                           # where this case is written
 
 
 @dataclass(frozen=True)
@@ -179,13 +163,50 @@ def channels_first_perm(rank: int) -> tuple[int, ...]:
     return (0, rank + 1, *range(1, rank + 1))
 
 
+@dataclass(frozen=True)
+class CallText:
+    """The call as its users write it, rendered from the surface's own `arguments` -- the values the shipped call
+    (conformance.core.source) hands the framework -- so the text explain/solve/translate show and the call the suite
+    runs cannot drift apart. The fields are the arguments, the Conv's fields (rank, c_in, c_out, kernel, stride,
+    dilation, groups, bias), `ones` ((1,) per dimension) and `bias_or_none` ('bias' or 'None'). `name`, `positional`
+    and `then` are str.format templates over them (values as str() writes them); `keywords` are (the API's keyword,
+    a field) pairs, written keyword=value (strings quoted; a None value left out for the fields in `optional`;
+    `literals` turns a value into the source text its users write, e.g. 'HIGHEST' -> jax.lax.Precision.HIGHEST)."""
+
+    name: str                                  # e.g. "torch.nn.functional.conv_transpose{rank}d"
+    positional: str = ""                       # e.g. "input, weight, {bias_or_none}"
+    keywords: tuple[tuple[str, str], ...] = ()
+    then: str = ""                             # a call on the result, e.g. "(input, output_size={output_size})"
+    optional: tuple[str, ...] = ()
+    literals: tuple[tuple[Any, str], ...] = ()
+
+    def render(self, surface: Surface, params: dict, conv: Conv) -> str:
+        fields = {"rank": conv.rank, "c_in": conv.c_in, "c_out": conv.c_out, "kernel": conv.kernel,
+                  "stride": conv.stride, "dilation": conv.dilation, "groups": conv.groups, "bias": conv.bias,
+                  "ones": (1,) * conv.rank, "bias_or_none": "bias" if conv.bias else "None",
+                  **surface.arguments(params, conv, "float32", "cpu")}
+        literals = dict(self.literals)
+        words = [self.positional.format(**fields)] if self.positional else []
+        words += [f"{keyword}={_text(fields[key], literals)}" for keyword, key in self.keywords
+                  if not (key in self.optional and fields[key] is None)]
+        return f"{self.name.format(**fields)}({', '.join(words)}){self.then.format(**fields)}"
+
+
+def _text(value: Any, literals: dict) -> str:
+    try:
+        if value in literals:
+            return literals[value]
+    except TypeError:          # unhashable: a list
+        pass
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 @dataclass
 class Spelling:
     surface: Surface                           # the adapter's surface (framework-free instance)
     names: tuple[str, ...]                     # first one canonical; "{r}" is the rank for rank-specific names
     params: tuple[Param, ...]
-    formulas: tuple[Formula, ...]
-    call: Callable[[dict, Conv], str]          # the call as its users write it
+    text: CallText                             # the call as its users write it, from the surface's arguments
     weights: Callable[[dict, Conv], WeightLayout]
     ranked: bool = False                       # names carry the rank (conv2d_transpose), else any rank
     channels_last: Callable[[dict], bool] = lambda params: False
@@ -193,6 +214,11 @@ class Spelling:
     variant_option: str = ""                   # the option that picks a variant ("--backend")
     default_variant: str = ""
     notes: str = ""
+
+    @property
+    def rules(self) -> Rules:
+        """The surface's documented semantics (conformance.core.rules), which explain works out."""
+        return self.surface.rules
 
     @property
     def family(self) -> str:
@@ -212,140 +238,11 @@ class Spelling:
     def layout_param(self) -> Param | None:
         return next((p for p in self.params if p.kind == "layout"), None)
 
+    def call(self, params: dict, conv: Conv) -> str:
+        """The call as its users write it, for these params (virtual ones included)."""
+        return self.text.render(self.surface, self.passed(params), conv)
+
     def passed(self, params: dict) -> dict:
         """The params dict the surface takes (virtual parameters dropped)."""
         virtual = {p.key for p in self.params if p.virtual}
         return {k: v for k, v in params.items() if k not in virtual}
-
-
-# -- formula templates (written in the one restricted language, conformance.core.expr) --------------------------
-FUNCTIONS = expr.FUNCTIONS
-
-
-class FormulaError(ValueError):
-    pass
-
-
-def _parse(text: str) -> ast.Expression:
-    try:
-        return expr.check(text)
-    except expr.ExpressionError as exc:
-        raise FormulaError(f"formula: {exc}") from None
-
-
-def evaluate(text: str, symbols: dict[str, Any]) -> Any:
-    _parse(text)
-    try:
-        return expr.evaluate(text, symbols)
-    except NameError as exc:
-        raise FormulaError(f"formula {text!r} uses {exc.name!r}, not a symbol here") from None
-
-
-class _Fill(ast.NodeTransformer):
-    def __init__(self, symbols):
-        self.symbols = symbols
-
-    def visit_Call(self, node):
-        node.args = [self.visit(a) for a in node.args]
-        return node
-
-    def visit_Name(self, node):
-        if node.id in self.symbols:
-            value = self.symbols[node.id]
-            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
-                return ast.copy_location(ast.Name(id=f"({value})", ctx=ast.Load()), node)   # 1 - (-1), not 1 - -1
-            return ast.copy_location(ast.Constant(value), node)
-        return node
-
-
-def filled(expr: str, symbols: dict[str, Any]) -> str:
-    """`expr` with every symbol replaced by its number."""
-    return ast.unparse(_Fill(symbols).visit(_parse(expr)))
-
-
-def symbols_for(spelling: Spelling, params: dict, conv: Conv, axis: int) -> dict[str, Any]:
-    dim = conv.dims()[axis]
-    out: dict[str, Any] = {"i": dim.i, "k": dim.k, "s": dim.s, "d": dim.d, "kd": dim.kd, "F": dim.full,
-                           "D": (dim.i - 1) * dim.s + 1}
-    for p in spelling.params:
-        value = params.get(p.key)
-        if isinstance(value, (list, tuple)):
-            item = value[axis] if axis < len(value) else None
-            if isinstance(item, (list, tuple)):
-                out["lo"], out["hi"] = int(item[0]), int(item[1])
-                out[p.key] = "pairs"
-            else:
-                out[p.key] = item
-        else:
-            out[p.key] = value
-    return out
-
-
-@dataclass(frozen=True)
-class Line:
-    name: str
-    template: str
-    filled: str
-    value: Any
-
-    def __str__(self) -> str:
-        text = f"{self.name} = {self.template}"
-        if self.filled not in (self.template, repr(self.value), str(self.value)):
-            text += f" = {self.filled}"
-        if str(self.value) != self.template:
-            text += f" = {self.value}"
-        return text
-
-
-@dataclass(frozen=True)
-class Check:
-    template: str
-    filled: str
-    ok: bool
-
-    def __str__(self) -> str:
-        return f"{self.template}: {self.filled} {'ok' if self.ok else 'FAILS'}"
-
-
-@dataclass(frozen=True)
-class Worked:
-    """One dimension's formula, worked out: its lines and checks with the numbers, and the resulting c and L."""
-
-    formula: Formula | None
-    lines: tuple[Line, ...] = ()
-    checks: tuple[Check, ...] = ()
-    c: int | None = None
-    L: int | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(ch.ok for ch in self.checks)
-
-
-def work(spelling: Spelling, params: dict, conv: Conv, axis: int) -> Worked:
-    """The formula of `spelling` for dimension `axis`, with the numbers filled in (None if no case applies)."""
-    symbols = symbols_for(spelling, params, conv, axis)
-    for formula in spelling.formulas:
-        try:
-            applies = not formula.when or bool(evaluate(formula.when, symbols))
-        except (FormulaError, TypeError):
-            applies = False
-        if not applies:
-            continue
-        env = dict(symbols)
-        lines = []
-        for line in formula.lines:
-            name, _, expr = line.partition("=")
-            name, expr = name.strip(), expr.strip()
-            value = evaluate(expr, env)
-            lines.append(Line(name, expr, filled(expr, env), value))
-            env[name] = value
-        checks = []
-        for expr in formula.checks:
-            try:
-                ok = bool(evaluate(expr, env))
-            except TypeError:
-                ok = False
-            checks.append(Check(expr, filled(expr, env), ok))
-        return Worked(formula, tuple(lines), tuple(checks), env.get("c"), env.get("L"))
-    return Worked(None)

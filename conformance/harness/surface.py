@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Protocol, Sequence
 
 import numpy as np
 
+from conformance.core import rules as rules_mod
 from conformance.core import source
+from conformance.core.rules import Rules
 from conformance.core.spec import Conv, Window
 
 
@@ -68,6 +70,34 @@ class Documented:
         if self.window is None:
             return f"either a refusal or a result: {self.rule} [{self.doc}]"
         return f"{self.window} via {self.rule} [{self.doc}]"
+
+
+def _frozen(value: Any) -> Any:
+    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+_DOCUMENTED: dict = {}   # (rules, params, conv) -> Documented: a case asks the same question several times
+
+
+def documented(rules: Rules, params: dict, conv: Conv) -> Documented:
+    """The semantic model of a surface that states its docs as `rules` (conformance.core.rules.evaluate)."""
+    key = (id(rules), tuple((k, _frozen(v)) for k, v in params.items()), conv)
+    try:
+        hit = _DOCUMENTED.get(key)
+    except TypeError:         # an unhashable value in a malformed params dict (a dict where a number goes)
+        return _documented(rules, params, conv)
+    if hit is None or hit[0] is not rules:      # (the rules kept with the result: an id is reused only after them)
+        if len(_DOCUMENTED) > 4096:
+            _DOCUMENTED.clear()
+        hit = _DOCUMENTED[key] = (rules, _documented(rules, params, conv))
+    return hit[1]
+
+
+def _documented(rules: Rules, params: dict, conv: Conv) -> Documented:
+    out = rules_mod.evaluate(rules, params, conv)
+    if out.refusal:
+        return Documented(refusal=Refusal(out.refusal, out.doc))
+    return Documented(window=Window(out.crop, out.length), rule=out.rule, doc=out.doc)
 
 
 def window_from_dims(pairs: Sequence[tuple[int, int]], rule: str, doc: str) -> Documented:
@@ -127,7 +157,9 @@ class Surface(abc.ABC):
                      params dict (from draw_params or spell) has exactly the keys in `param_keys`, None where the
                      API's argument is absent, so predicates over them never meet a missing name; the harness
                      checks every dict it draws (`contract`) and fails the case with ParamsContractError
-      semantics      the documented window or refusal (pure, from the docs)
+      rules          the documented semantics as data (conformance.core.rules: per-dimension cases giving the crop
+                     c and length L, and the conditions the docs put on the call, each citing its doc): the one
+                     statement that the judge (`semantics`) and `python -m conformance explain` both evaluate
     and optionally spell, spell_fault, accumulation, nondeterminism, mode_supports.
     """
 
@@ -146,6 +178,12 @@ class Surface(abc.ABC):
     call: Callable | None = None      # the shipped call function (class doc)
     gradient: bool = False            # `call` takes a cotangent gy and returns the VJPs
     param_keys: tuple[str, ...] = ()  # the keys every params dict of this surface has (class doc)
+    rules: Rules | None = None        # the documented semantics as data (conformance.core.rules); default: the
+    RULES: ClassVar[Rules | None] = None  # class's RULES, so a surface class states its docs once for every instance
+
+    def __post_init__(self) -> None:
+        if self.rules is None:
+            self.rules = type(self).RULES
 
     @property
     def id(self) -> str:
@@ -181,9 +219,12 @@ class Surface(abc.ABC):
     def draw_params(self, draw: Drawer, conv: Conv) -> dict:
         """The API's own parameters for `conv` (JSON-serialisable), drawn to cover legal and illegal values."""
 
-    @abc.abstractmethod
     def semantics(self, params: dict, conv: Conv) -> Documented:
-        """The documented window or refusal for these parameters; pure, from the docs (cite them)."""
+        """The documented window or refusal for these parameters; pure, from the docs (cite them): `rules`
+        evaluated, for a surface that states them (every shipped adapter), else the surface's override."""
+        if self.rules is None:
+            raise NotImplementedError(f"{self.id}: state `rules` (conformance.core.rules) or override semantics")
+        return documented(self.rules, params, conv)
 
     @abc.abstractmethod
     def arguments(self, params: dict, conv: Conv, dtype: str, device: str, mode: str = "eager") -> dict:
