@@ -87,18 +87,24 @@ class Card:
 
     @property
     def actual_text(self) -> str:
+        """What the call did, from the record alone: the error, or the shape (and where the values sit) followed by
+        the judge's own words for what was wrong with it (values, IEEE classes, gradients, two modes' or two runs'
+        difference), so a card never reads as a clean result or as a death that did not happen."""
         a = self.minimal.get("actual") or {}
         if "error" in a:
             return ("process " if self.signature.kind == "crash" else "raised ") + first_line(str(a["error"]), 300)
-        if "shape" in a:
-            text = f"shape {tuple(a['shape'])}"
-            if a.get("found_crop") is not None:
-                text += f"; the values match the reference at crop={_dims(a['found_crop'])}"
-            return text
         if self.signature.kind == "crash":
             return "no result (the process making the call died)"
-        # a divergence whose result the record does not keep (nonfinite, gradients, two modes): its own words
-        return self.behaviour_text or first_line(self.detail, 300) or "not recorded"
+        words = self.behaviour_text or first_line(self.detail, 300)
+        if "shape" not in a:
+            # a divergence whose result the record does not keep (nonfinite, gradients, two modes): its own words
+            return words or "not recorded"
+        text = f"shape {tuple(a['shape'])}"
+        if a.get("found_crop") is not None:
+            text += f"; the values match the reference at crop={_dims(a['found_crop'])}"
+        if self.signature.kind not in ("shape", "error-vs-result") and words and words != text:
+            text += f"; {words}"
+        return text
 
     @property
     def err_text(self) -> str:
