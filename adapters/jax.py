@@ -378,7 +378,9 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
     jax.lax.conv_transpose (load() passes them; the default is jax 0.10's, which has use_consistent_padding and
     no feature_group_count)."""
     common = dict(framework="jax", bias=False, dtypes=("float16", "bfloat16", "float32", "float64"),
-                  modes=(EAGER, Mode("jit")), call=jax_conv_transpose, gradient=True)
+                  modes=(EAGER, Mode("jit")), call=jax_conv_transpose, gradient=True,
+                  api_arguments=("stride", "padding", "dilation", "dimension_numbers", "precision", "groups",
+                                 "transpose_kernel", "use_consistent_padding"))
     consistent = "use_consistent_padding" in signature
     return [ConvTranspose(name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE, groups="feature_group_count" in signature,
                           extra={"use_consistent_padding": consistent},

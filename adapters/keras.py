@@ -326,6 +326,8 @@ def surfaces(backend: str = "tensorflow", dtypes: tuple[str, ...] = ("float32", 
     """The layer's surface on `backend`, built without importing keras (load() passes what it found)."""
     return [ConvTranspose(framework=f"keras-{backend}", name="keras.layers.ConvTranspose", doc=DOC, groups=False,
                           bias=True, dtypes=dtypes, notes=notes, call=keras_conv_transpose, gradient=True,
+                          api_arguments=("filters", "kernel_size", "strides", "padding", "output_padding",
+                                         "data_format", "dilation_rate", "use_bias"),
                           param_keys=("padding", "output_padding", "data_format", "device_scope"))]
 
 

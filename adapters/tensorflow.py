@@ -360,7 +360,7 @@ def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing tensorflow (load() adds the version and devices)."""
     common = dict(framework="tensorflow", groups=False, bias=False,
                   dtypes=("float16", "bfloat16", "float32", "float64"), modes=MODES, call=tf_conv_transpose,
-                  gradient=True)
+                  gradient=True, api_arguments=("output_shape", "strides", "padding", "data_format", "dilations"))
     return [Generic(name="tf.nn.conv_transpose", doc=DOC_GENERIC,
                     param_keys=("padding", "output_shape", "data_format", "filters_layout"), **common),
             Ranked(name="tf.nn.conv{1,2,3}d_transpose", doc=DOC_RANKED,

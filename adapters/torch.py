@@ -328,7 +328,8 @@ def load() -> Adapter:
 def surfaces() -> list[Surface]:
     """This adapter's surfaces, built without importing torch (load() adds the version and devices)."""
     common = dict(framework="torch", groups=True, bias=True, dtypes=("float16", "bfloat16", "float32", "float64"),
-                  modes=MODES, call=torch_conv_transpose, gradient=True)
+                  modes=MODES, call=torch_conv_transpose, gradient=True,
+                  api_arguments=("stride", "padding", "dilation", "groups", "output_padding", "output_size"))
     return [Functional(name="torch.nn.functional.conv_transpose", doc=DOC_FUNCTIONAL,
                        param_keys=("padding", "output_padding"), **common),
             Module(name="torch.nn.ConvTranspose(output_size=)", doc=DOC_MODULE, param_keys=("padding", "output_size"),

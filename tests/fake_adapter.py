@@ -32,6 +32,10 @@ real adapter (or framework) has:
   short-output         drops the last output element of the last dimension
   abort-on-stride-3    os.abort() (SIGABRT) on stride 3, like a framework's failed C++ check
   segfault-on-stride-3 reads address 0 (SIGSEGV) on stride 3
+  abort-on-huge-stride os.abort() on a stride of 2**31 or more (only a robustness fault reaches it), like a
+                       framework's failed C++ check on an int32 attribute
+Parameters beyond 2**20 (only robustness faults draw them) raise ValueError: the fake refuses them cleanly, as the
+frameworks do, instead of trying to allocate the output.
 """
 
 from __future__ import annotations
@@ -48,8 +52,8 @@ DOC = "tests/fake_adapter.py (module docstring)"
 
 MUTATIONS = ("none", "crop-off-by-one", "kernel-not-flipped", "output-padding-wrong-side", "layout-transposed",
              "dilation-ignored", "groups-mixed", "float64-as-float16", "swallow-refusal", "refuse-valid",
-             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3")
-CRASHING = ("abort-on-stride-3", "segfault-on-stride-3")   # kill the process making the call
+             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3", "abort-on-huge-stride")
+CRASHING = ("abort-on-stride-3", "segfault-on-stride-3", "abort-on-huge-stride")   # kill the process making the call
 
 
 def to_framework_kernel(w: np.ndarray, mutation: str = "none") -> np.ndarray:
@@ -71,6 +75,11 @@ def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, grou
     flipped dilated kernel. Independent of conformance.core.reference by construction."""
     if mutation not in MUTATIONS:
         raise ValueError(f"fake: unknown mutation {mutation!r}; known: {', '.join(MUTATIONS)}")
+    if mutation == "abort-on-huge-stride" and any(isinstance(s, int) and s >= 2 ** 31 for s in stride):
+        os.abort()
+    if any(not isinstance(v, int) or isinstance(v, bool) or abs(v) > 2 ** 20
+           for v in (*stride, *padding, *output_padding, *dilation, groups)):
+        raise ValueError("fake: stride, padding, output_padding, dilation and groups are ints below 2**20")
     x, w = np.asarray(x), np.asarray(w)
     # the working precision: float64, or float16 for the mutant that silently downcasts float64
     work = np.float16 if mutation == "float64-as-float16" and x.dtype == np.float64 else np.float64
@@ -173,6 +182,7 @@ class FakeSurface(Surface):
 
 def load() -> Adapter:
     surface = FakeSurface(framework="fake", name="fake.conv_transpose", doc=DOC, groups=True, bias=True, call=fake_call,
-                          param_keys=("padding", "output_padding"))
+                          param_keys=("padding", "output_padding"),
+                          api_arguments=("stride", "padding", "output_padding", "dilation", "groups"))
     return Adapter(name="fake", version="0.0-" + os.environ.get("FAKE_MUTATION", "none"),
                    devices=[Device("cpu", "cpu", "NumPy")], surfaces=[surface])

@@ -205,7 +205,7 @@ class Characterizer:
             if expected is not None:
                 ns = expectations.case_namespace(o_case.conv, o_case.params, o_case.dtype, o_case.device,
                                                  surface.framework, version, o.documented.window, o_case.poison,
-                                                 o_case.mode, prop, o_case.seed)
+                                                 o_case.mode, prop, o_case.seed, o_case.fault)
                 try:
                     return expected.matches(ns) and expected.states(o.behaviour, ns)[0]
                 except expectations.ExpectationsError:
@@ -448,9 +448,11 @@ def namespace_of(record: dict) -> dict | None:
     poison = tuple(tuple(p) for p in (record["config"].get("poison") or ()))
     params = record.get("params") if isinstance(record.get("params"), dict) else {}
     seed = record.get("seed") if isinstance(record.get("seed"), int) else None
+    fault = record.get("fault")
+    label = fault.get("case") if isinstance(fault, dict) and record.get("property") == "robustness" else None
     return expectations.case_namespace(conv, params, record.get("dtype", ""), record.get("device", ""),
                                        record.get("framework", ""), record.get("version", ""), window, poison,
-                                       record.get("mode", "eager"), record.get("property", ""), seed)
+                                       record.get("mode", "eager"), record.get("property", ""), seed, label)
 
 
 def _holds(predicate: str, ns: dict) -> bool:

@@ -70,11 +70,13 @@ class Case:
     # the draws that made `params` ((label, kind, spec, value), ...; suites.strategies.HypothesisDrawer): replayed by
     # conformance.harness.characterize to vary one parameter while keeping the others' meaning
     draws: tuple = ()
+    fault: str | None = None  # the robustness property's fault ("dilations:first-entry-huge"), a predicate name
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in self.params.items())
         mode = "" if self.mode == "eager" else f" mode={self.mode}"
-        return f"{self.conv} {self.dtype} | {params} | device={self.device}{mode} seed={self.seed}"
+        fault = "" if self.fault is None else f" fault={self.fault}"
+        return f"{self.conv} {self.dtype} | {params} | device={self.device}{mode} seed={self.seed}{fault}"
 
 
 @dataclass(frozen=True)

@@ -252,8 +252,9 @@ def load(path: str | Path) -> list[Expectation]:
 
 def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework: str = "",
                    version: str = "", window=None, poison: tuple = (), mode: str = "eager",
-                   prop: str = "", seed: int | None = None) -> dict[str, Any]:
-    """The names a `when` predicate sees for one case; `window` is the documented one (None if refused)."""
+                   prop: str = "", seed: int | None = None, fault: str | None = None) -> dict[str, Any]:
+    """The names a `when` predicate sees for one case; `window` is the documented one (None if refused); `fault` the
+    robustness property's fault label (None elsewhere)."""
     ns = {k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()}
     ns.update(in_size=conv.in_size, kernel=conv.kernel, stride=conv.stride, dilation=conv.dilation,
               kd=conv.effective_kernel, full=conv.full_size, batch=conv.batch, c_in=conv.c_in,
@@ -261,7 +262,7 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
               rank=conv.rank, framework=framework, version=version,
               crop=None if window is None else window.crop, length=None if window is None else window.length,
               poison=tuple((name, index, str(value)) for name, index, value in poison), mode=mode, property=prop,
-              **machine_facts())
+              fault=fault, **machine_facts())
     if seed is not None:
         ns["differs"] = _differs(conv, window, dtype, seed, poison)
     return ns

@@ -39,6 +39,8 @@ PROPERTY_KINDS = {
     "portable": ("value", "shape", "crop", "error-vs-result", "crash"),
     "nonfinite": ("nonfinite", "error-vs-result", "crash"),
     "errors": ("error-vs-result", "crash", "shape", "crop", "value"),
+    # suites/test_robustness.py: a faulty call must return or raise; only a process death is a divergence
+    "robustness": ("crash",),
     "gradients": ("gradient", "adjoint", "error-vs-result", "crash"),
     # suites/test_dtypes.py, test_modes.py, test_devices.py (conformance.harness.agreement): a half-precision,
     # non-eager or GPU case against the reference; the same case in two modes / on two devices against each other;
@@ -85,7 +87,7 @@ class Judge:
     @staticmethod
     def _namespace(prop: str, surface: Surface, version: str, case: Case, documented) -> dict:
         return exp.case_namespace(case.conv, case.params, case.dtype, case.device, surface.framework, version,
-                                  documented.window, case.poison, case.mode, prop, case.seed)
+                                  documented.window, case.poison, case.mode, prop, case.seed, case.fault)
 
     def relevant(self, prop: str, surface: Surface, version: str, case: Case, documented=None) -> list:
         """The entries whose surface glob and predicate cover the case and whose kind `prop` asserts."""

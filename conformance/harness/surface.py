@@ -178,6 +178,8 @@ class Surface(abc.ABC):
     call: Callable | None = None      # the shipped call function (class doc)
     gradient: bool = False            # `call` takes a cotangent gy and returns the VJPs
     param_keys: tuple[str, ...] = ()  # the keys every params dict of this surface has (class doc)
+    api_arguments: tuple[str, ...] = ()   # the keyword arguments of `call` that are the API's own parameters (the
+    # robustness property replaces each with faulty values, conformance.harness.robustness)
     rules: Rules | None = None        # the documented semantics as data (conformance.core.rules); default: the
     RULES: ClassVar[Rules | None] = None  # class's RULES, so a surface class states its docs once for every instance
 
