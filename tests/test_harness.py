@@ -25,7 +25,7 @@ def test_correct_fake_passes_and_records_every_case(tmp_path):
     run = run_plugin(tmp_path)
     assert run.returncode == 0, run.output
     recs = records_mod.read(run.records)
-    assert {r["property"] for r in recs} == {"shapes", "values", "refusals"}
+    assert {r["property"] for r in recs} == {"shapes", "values", "refusals", "robustness"}
     assert all(r["status"] == "pass" for r in recs)
     assert any(r["verdict"] == "refused" for r in recs), "the strategies never drew a documented refusal"
     assert "new divergences: 0" in run.output
@@ -125,7 +125,7 @@ def test_records_survive_xdist_workers(tmp_path):
     assert run.returncode == 0, run.output
     recs = records_mod.read(run.records)
     assert len({r["run_id"] for r in recs}) == 1
-    assert {r["property"] for r in recs} == {"shapes", "values", "refusals"}
+    assert {r["property"] for r in recs} == {"shapes", "values", "refusals", "robustness"}
     for line in run.records.read_text().splitlines():
         json.loads(line)   # no interleaved lines
 

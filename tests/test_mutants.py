@@ -79,7 +79,7 @@ def test_an_entry_that_states_another_behaviour_excuses_nothing(mutant_run, muta
 def test_correct_fake_is_not_killed(mutant_run):
     run, grouped = mutant_run
     recs = grouped.get(surface_id("none"), [])
-    assert {r["property"] for r in recs} == {"shapes", "values", "refusals"}, describe_surface(recs)
+    assert {r["property"] for r in recs} == {"shapes", "values", "refusals", "robustness"}, describe_surface(recs)
     bad = [r for r in recs if r["status"] != "pass"]
     assert not bad, f"the correct fake was killed: {describe_surface(recs)}; first: {bad[0]['detail']}"
     failed = [ln for ln in run.output.splitlines() if ln.startswith("FAILED") and f"[{surface_id('none')}@" in ln]

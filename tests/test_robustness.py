@@ -11,7 +11,6 @@ from tests.fake_adapter import load
 from tests.plugin_runs import run_plugin
 
 PATHS = ("suites/test_robustness.py",)
-ON = {"CONFORMANCE_ROBUSTNESS": "1"}
 
 
 def test_every_kind_of_valid_value_has_faults_of_other_kinds_and_ranges():
@@ -42,7 +41,7 @@ def _conv():
 
 
 def test_the_correct_fake_returns_or_raises_on_every_drawn_fault(tmp_path):
-    run = run_plugin(tmp_path, paths=PATHS, profile="ci", env=ON)
+    run = run_plugin(tmp_path, paths=PATHS, profile="ci")
     assert run.returncode == 0, run.output[-3000:]
     records = [json.loads(line) for line in run.records.read_text().splitlines()]
     assert len(records) >= 25 and {r["property"] for r in records} == {"robustness"}
@@ -53,8 +52,7 @@ def test_the_correct_fake_returns_or_raises_on_every_drawn_fault(tmp_path):
 def test_a_fake_that_aborts_on_a_huge_stride_is_found_and_shrunk(tmp_path):
     # the nightly profile's 400 examples with a fixed seed: the fault is one of ~60 (1/6 of the draws fault the
     # stride, 1 in 10 of those this way), so the ci profile's 30 may miss it
-    run = run_plugin(tmp_path, "--hypothesis-seed=1", paths=PATHS, mutation="abort-on-huge-stride", profile="nightly",
-                     env=ON)
+    run = run_plugin(tmp_path, "--hypothesis-seed=1", paths=PATHS, mutation="abort-on-huge-stride", profile="nightly")
     assert run.returncode != 0, run.output[-3000:]
     assert "crash divergence on fake:fake.conv_transpose" in run.output and "SIGABRT" in run.output
     records = [json.loads(line) for line in run.records.read_text().splitlines()]
@@ -65,8 +63,3 @@ def test_a_fake_that_aborts_on_a_huge_stride_is_found_and_shrunk(tmp_path):
     assert minimal["config"]["in_size"] == [1] and minimal["config"]["kernel"] == [1], minimal["config"]
     assert "fault stride:first-entry-huge" in minimal["reproducer"] and "2147483648" in minimal["reproducer"]
 
-
-def test_without_the_switch_the_property_skips_with_its_reason(tmp_path):
-    run = run_plugin(tmp_path, "-rs", paths=PATHS, profile="dev", env={"CONFORMANCE_ROBUSTNESS": ""})
-    assert run.returncode == 0, run.output[-2000:]
-    assert "robustness property is opt-in" in run.output and "CONFORMANCE_ROBUSTNESS=1" in run.output

@@ -15,7 +15,9 @@ stderr's key line (conformance.harness.check.crashed).
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from conformance.core import source
 from conformance.harness.check import Case, Outcome, _format_error, crashed
-from conformance.harness.isolate import run_isolated
+from conformance.harness.isolate import Worker
 from conformance.harness.surface import Documented, Surface
 
 HUGE = 2 ** 31
@@ -133,6 +135,19 @@ def _jsonable(value: Any) -> Any:
 # -- one case, in the worker ---------------------------------------------------------------------------------------
 DOC = "never a process death: a result or a Python exception (the frameworks' own error model; issue robustness)"
 TIMEOUT_S = 30.0      # a hang: a normal call here takes well under a second; a fresh worker imports in seconds
+# the worker's data-segment cap: a fault asking for a 2**31-long dimension is a legal request for some frameworks
+# (JAX returned a 16 GiB array after 33 s here without it; with it, RESOURCE_EXHAUSTED: Out of memory)
+DATA_LIMIT = int(os.environ.get("CONFORMANCE_ROBUSTNESS_DATA_LIMIT", str(6 * 2 ** 30)))
+_worker: Worker | None = None
+
+
+def worker() -> Worker:
+    """The robustness cases' own worker process (reused; its data segment capped at DATA_LIMIT bytes)."""
+    global _worker
+    if _worker is None:
+        _worker = Worker(TIMEOUT_S, env={"CONFORMANCE_WORKER_DATA_LIMIT": str(DATA_LIMIT)})
+        atexit.register(_worker.close)
+    return _worker
 
 
 @dataclass(frozen=True)
@@ -161,7 +176,7 @@ def script(surface: Surface, case: Case, fault: Fault, version: str = "") -> str
 def run(surface: Surface, case: Case, fault: Fault, version: str = "") -> RobustnessOutcome:
     text = script(surface, case, fault, version)
     documented = Documented(rule=DOC, doc=surface.doc)
-    got = run_isolated(text, TIMEOUT_S)
+    got = worker().run(text)
     if got.crash:
         out = crashed(documented, got)
     elif got.error_type:

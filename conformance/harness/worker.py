@@ -15,7 +15,18 @@ import os
 import sys
 
 
+def _limit_memory() -> None:
+    """CONFORMANCE_WORKER_DATA_LIMIT=bytes: cap this process's data segment (RLIMIT_DATA, which counts private
+    writable mappings on Linux >= 4.7), so that a call asking for an enormous output fails to allocate (an exception)
+    instead of filling the machine (conformance.harness.robustness draws 2**31-long sizes)."""
+    limit = os.environ.get("CONFORMANCE_WORKER_DATA_LIMIT")
+    if limit:
+        import resource
+        resource.setrlimit(resource.RLIMIT_DATA, (int(limit), int(limit)))
+
+
 def main() -> None:
+    _limit_memory()
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)                      # prints of the scripts (and of frameworks' C++ code) go to stderr
     sys.stdout = sys.stderr
