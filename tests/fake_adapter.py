@@ -32,8 +32,9 @@ real adapter (or framework) has:
   short-output         drops the last output element of the last dimension
   abort-on-stride-3    os.abort() (SIGABRT) on stride 3, like a framework's failed C++ check
   segfault-on-stride-3 reads address 0 (SIGSEGV) on stride 3
-  abort-on-huge-stride os.abort() on a stride of 2**31 or more (only a robustness fault reaches it), like a
-                       framework's failed C++ check on an int32 attribute
+  abort-on-malformed-stride  os.abort() when the stride is not a sequence of ints in [1, 2**31) (None, a string, an
+                       empty or nested sequence, an entry 0, -1, 2**31 or 1.5: only robustness faults reach it), like a
+                       framework's failed C++ check on an attribute
 Parameters beyond 2**20 (only robustness faults draw them) raise ValueError: the fake refuses them cleanly, as the
 frameworks do, instead of trying to allocate the output.
 """
@@ -52,8 +53,9 @@ DOC = "tests/fake_adapter.py (module docstring)"
 
 MUTATIONS = ("none", "crop-off-by-one", "kernel-not-flipped", "output-padding-wrong-side", "layout-transposed",
              "dilation-ignored", "groups-mixed", "float64-as-float16", "swallow-refusal", "refuse-valid",
-             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3", "abort-on-huge-stride")
-CRASHING = ("abort-on-stride-3", "segfault-on-stride-3", "abort-on-huge-stride")   # kill the process making the call
+             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride")
+# these kill the process making the call
+CRASHING = ("abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride")
 
 
 def to_framework_kernel(w: np.ndarray, mutation: str = "none") -> np.ndarray:
@@ -75,7 +77,9 @@ def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, grou
     flipped dilated kernel. Independent of conformance.core.reference by construction."""
     if mutation not in MUTATIONS:
         raise ValueError(f"fake: unknown mutation {mutation!r}; known: {', '.join(MUTATIONS)}")
-    if mutation == "abort-on-huge-stride" and any(isinstance(s, int) and s >= 2 ** 31 for s in stride):
+    if mutation == "abort-on-malformed-stride" and not (
+            isinstance(stride, (tuple, list)) and stride
+            and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s < 2 ** 31 for s in stride)):
         os.abort()
     if any(not isinstance(v, int) or isinstance(v, bool) or abs(v) > 2 ** 20
            for v in (*stride, *padding, *output_padding, *dilation, groups)):

@@ -1,6 +1,6 @@
 """The robustness property (suites/test_robustness.py, conformance.harness.robustness): its fault space, and the
-plugin on the fake adapter: clean on the correct fake, and a fake that aborts on one drawn fault class (a stride
-of 2**31, like TensorFlow's int32 attribute checks) is found, shrunk and reported as a crash with its fault."""
+plugin on the fake adapter: clean on the correct fake, and a fake that aborts on one drawn fault class (a malformed
+stride, like TensorFlow's CHECKs on attributes) is found, shrunk and reported as a crash with its fault."""
 
 from __future__ import annotations
 
@@ -49,17 +49,16 @@ def test_the_correct_fake_returns_or_raises_on_every_drawn_fault(tmp_path):
     assert len({r["fault"]["case"] for r in records}) >= 10, "the faults drawn are too few kinds"
 
 
-def test_a_fake_that_aborts_on_a_huge_stride_is_found_and_shrunk(tmp_path):
-    # the nightly profile's 400 examples with a fixed seed: the fault is one of ~60 (1/6 of the draws fault the
-    # stride, 1 in 10 of those this way), so the ci profile's 30 may miss it
-    run = run_plugin(tmp_path, "--hypothesis-seed=1", paths=PATHS, mutation="abort-on-huge-stride", profile="nightly")
+def test_a_fake_that_aborts_on_a_malformed_stride_is_found_and_shrunk(tmp_path):
+    # the ci profile: derandomized, no example database, so the run finds it from nothing (1 draw in 6 faults the
+    # stride; a clean clone has no saved failing example to replay)
+    run = run_plugin(tmp_path, paths=PATHS, mutation="abort-on-malformed-stride", profile="ci")
     assert run.returncode != 0, run.output[-3000:]
     assert "crash divergence on fake:fake.conv_transpose" in run.output and "SIGABRT" in run.output
     records = [json.loads(line) for line in run.records.read_text().splitlines()]
     final = [r for r in records if r["final"] and r["kind"] == "crash"]
     assert final, "no final (shrunk) crash record"
     minimal = final[-1]
-    assert minimal["fault"]["case"] == "stride:first-entry-huge", minimal["fault"]
+    assert minimal["fault"]["case"].startswith("stride:"), minimal["fault"]
     assert minimal["config"]["in_size"] == [1] and minimal["config"]["kernel"] == [1], minimal["config"]
-    assert "fault stride:first-entry-huge" in minimal["reproducer"] and "2147483648" in minimal["reproducer"]
-
+    assert f"fault {minimal['fault']['case']}" in minimal["reproducer"]
