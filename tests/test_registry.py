@@ -102,3 +102,17 @@ def test_the_plugin_fails_a_surface_whose_draws_break_the_contract(tmp_path):
                      env={"FAKE_DROP_PARAM": "output_padding"})
     assert run.returncode != 0, run.output[-3000:]
     assert "ParamsContractError" in run.output and "missing ['output_padding']" in run.output, run.output[-3000:]
+
+
+def test_a_surface_without_documented_semantics_cannot_be_built():
+    from conformance.harness.surface import Surface
+
+    class Bare(Surface):
+        def draw_params(self, draw, conv):
+            return {}
+
+        def arguments(self, params, conv, dtype, device, mode="eager"):
+            return {}
+
+    with pytest.raises(TypeError, match="states no documented semantics"):
+        Bare(framework="x", name="x.conv_transpose", doc="")

@@ -206,10 +206,6 @@ class Dimension:
     L: int | None = None
     error: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.case is not None and not self.error and all(ch.ok for ch in self.checks)
-
 
 def work_call(rules: Rules, params: dict, conv: Conv) -> tuple[Worked, ...]:
     scope = rules.scope(call_symbols(params, conv))

@@ -72,8 +72,8 @@ class Documented:
         return f"{self.window} via {self.rule} [{self.doc}]"
 
 
-def _frozen(value: Any) -> Any:
-    return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 _DOCUMENTED: dict = {}   # (rules, params, conv) -> Documented: a case asks the same question several times
@@ -81,7 +81,7 @@ _DOCUMENTED: dict = {}   # (rules, params, conv) -> Documented: a case asks the 
 
 def documented(rules: Rules, params: dict, conv: Conv) -> Documented:
     """The semantic model of a surface that states its docs as `rules` (conformance.core.rules.evaluate)."""
-    key = (id(rules), tuple((k, _frozen(v)) for k, v in params.items()), conv)
+    key = (id(rules), tuple((k, _hashable(v)) for k, v in params.items()), conv)
     try:
         hit = _DOCUMENTED.get(key)
     except TypeError:         # an unhashable value in a malformed params dict (a dict where a number goes)
@@ -186,6 +186,9 @@ class Surface(abc.ABC):
     def __post_init__(self) -> None:
         if self.rules is None:
             self.rules = type(self).RULES
+        if self.rules is None and type(self).semantics is Surface.semantics:
+            raise TypeError(f"{type(self).__name__} ({self.framework}:{self.name}) states no documented semantics: "
+                            "give it RULES / rules= (conformance.core.rules) or override semantics")
 
     @property
     def id(self) -> str:
@@ -223,9 +226,8 @@ class Surface(abc.ABC):
 
     def semantics(self, params: dict, conv: Conv) -> Documented:
         """The documented window or refusal for these parameters; pure, from the docs (cite them): `rules`
-        evaluated, for a surface that states them (every shipped adapter), else the surface's override."""
-        if self.rules is None:
-            raise NotImplementedError(f"{self.id}: state `rules` (conformance.core.rules) or override semantics")
+        evaluated, for a surface that states them (every shipped adapter), else the surface's override (a surface
+        with neither cannot be constructed)."""
         return documented(self.rules, params, conv)
 
     @abc.abstractmethod
