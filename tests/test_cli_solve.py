@@ -35,8 +35,8 @@ def test_solve_finds_the_window_of_a_drawn_call(name, data):
     conv = data.draw(convs(surface), label="conv")
     params = surface.draw_params(HypothesisDrawer(data), conv)
     documented = surface.semantics(params, conv)
-    if documented.refused or min(documented.window.length) < 1:
-        return
+    if documented.window is None or min(documented.window.length) < 1:
+        return      # refused, or left open by the docs (no window to solve for), or empty
     window = documented.window
     surface_name = spelling.name(conv.rank) if spelling.ranked else spelling.names[0]
     status, got = cli_json(["solve", surface_name, *_geometry(conv), *_fixed(spelling, params),

@@ -41,10 +41,10 @@ def _drawn(data, spelling):
 def test_translate_agrees_with_the_models_and_round_trips(name, data):
     source = by_name(name)
     conv, params, documented = _drawn(data, source)
-    if documented.refused or min(documented.window.length) < 1:
+    if documented.window is None or min(documented.window.length) < 1:   # refused, left open, or empty
         status, got = cli_json(["translate", *call_args(source, conv, params)])
         assert status == 2 and "error" in got
-    assume(not documented.refused and min(documented.window.length) >= 1)
+    assume(documented.window is not None and min(documented.window.length) >= 1)
     want = documented.window
     status, got = cli_json(["translate", *call_args(source, conv, params)])
     assert status == 0, got

@@ -9,7 +9,9 @@ that, in the one restricted expression language (conformance.core.expr):
     `checks` are the conditions the docs put on that dimension;
   * `checks`: conditions on the whole call (a layout string that must match the rank, strides incompatible with
     dilation, ...).
-A failing check is a documented refusal, with the check's reason and doc. `evaluate(rules, params, conv)` is the
+A failing check is a documented refusal, with the check's reason and doc; a failing `open` check is an edge the docs
+leave open (their formula reaches a case they say nothing about): neither a refusal nor a result diverges there, and
+a refusal elsewhere in the call wins over it. `evaluate(rules, params, conv)` is the
 semantic model the harness judges by (conformance.harness.surface.Surface.semantics), and `work` the same
 evaluation with every line's numbers filled in, which `python -m conformance explain` prints: the two cannot
 disagree because they are one computation.
@@ -42,6 +44,7 @@ class Check:
     expr: str
     reason: str = ""                 # the docs' words for the condition ("" = the expression itself)
     doc: str = ""                    # where they say it ("" = the case's or the rules' doc)
+    open: bool = False               # failing, the docs leave the call open (not a refusal: either outcome passes)
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ class Worked:
         return filled(self.check.expr, self.symbols)
 
     def __str__(self) -> str:
-        return f"{self.check.expr}: {self.filled} {'ok' if self.ok else 'FAILS'}"
+        return f"{self.check.expr}: {self.filled} {'ok' if self.ok else 'OPEN' if self.check.open else 'FAILS'}"
 
 
 @dataclass(slots=True)
@@ -243,6 +246,7 @@ class Outcome:
     rule: str = ""
     doc: str = ""
     refusal: str = ""
+    open: str = ""                   # an edge the docs leave open (an `open` check failed): no window, no refusal
 
 
 def _case_keys(rules: Rules) -> list[str]:
@@ -266,9 +270,14 @@ def _refused(check: Worked, where: str, doc: str) -> Outcome:
 
 
 def evaluate(rules: Rules, params: dict, conv: Conv) -> Outcome:
-    """The documented outcome: the first failing check (the call's, then each dimension's in order) refuses."""
+    """The documented outcome: the first failing check (the call's, then each dimension's in order) refuses; with no
+    refusal, the first failing `open` check leaves the call open."""
+    left_open: list[Outcome] = []
     for check in work_call(rules, params, conv):
         if not check.ok:
+            if check.check.open:
+                left_open.append(_refused(check, "", rules.doc))
+                continue
             return _refused(check, "", rules.doc)
     dims = [work(rules, params, conv, axis) for axis in range(conv.rank)]
     for dim in dims:
@@ -283,7 +292,13 @@ def evaluate(rules: Rules, params: dict, conv: Conv) -> Outcome:
                            doc=dim.case.source or rules.doc)
         for check in dim.checks:
             if not check.ok:
+                if check.check.open:
+                    left_open.append(_refused(check, where, dim.case.source or rules.doc))
+                    continue
                 return _refused(check, where, dim.case.source or rules.doc)
+    if left_open:
+        first = left_open[0]
+        return Outcome(open=first.refusal, rule=f"open: {first.refusal}", doc=first.doc)
     used = list(dict.fromkeys(dim.case for dim in dims))
     return Outcome(crop=tuple(int(dim.c) for dim in dims), length=tuple(int(dim.L) for dim in dims),
                    rule=" | ".join(case.text() for case in used),

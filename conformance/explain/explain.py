@@ -88,6 +88,7 @@ def explain(req: Request) -> dict:
                                      f"model c={row['c']} L={row['L']}")
         dims.append(row)
     refused = documented.refusal
+    left_open = documented.window is None and refused is None      # an edge the docs leave open (rules: open checks)
     return {
         "surface": req.surface.id, "name": spelling.name(conv.rank) if spelling.ranked else spelling.names[0],
         "call": spelling.call(req.params, conv), "params": req.passed,
@@ -95,10 +96,11 @@ def explain(req: Request) -> dict:
                  "dilation": list(conv.dilation), "batch": conv.batch, "c_in": conv.c_in, "c_out": conv.c_out,
                  "groups": conv.groups, "bias": conv.bias},
         "layout": layout_name(req), "input_shape": list(req.input_shape()),
-        "output_shape": None if refused else list(output_shape(req, documented.window.length)),
-        "window": None if refused else {"crop": list(documented.window.crop),
-                                        "length": list(documented.window.length)},
+        "output_shape": None if refused or left_open else list(output_shape(req, documented.window.length)),
+        "window": None if refused or left_open else {"crop": list(documented.window.crop),
+                                                     "length": list(documented.window.length)},
         "refused": None if refused is None else {"reason": refused.reason, "doc": refused.doc},
+        "open": {"reason": documented.rule, "doc": documented.doc} if left_open else None,
         "rule": documented.rule, "doc": documented.doc or (refused.doc if refused else req.surface.doc),
         "call_checks": checks_json(rules.work_call(spelling.rules, req.params, conv)),
         "dims": [{k: v for k, v in row.items() if not k.startswith("_")} for row in dims],
@@ -152,7 +154,7 @@ def dimension_lines(spelling: Spelling, dims: list[dict]) -> list[str]:
 def render(req: Request, data: dict) -> str:
     conv = req.conv
     lines = [data["call"], f"  surface {data['surface']}; input {tuple(data['input_shape'])} {data['layout']}"
-             + ("" if data["refused"] else f" -> output {tuple(data['output_shape'])}")]
+             + ("" if data["refused"] or data["open"] else f" -> output {tuple(data['output_shape'])}")]
     if data["notes"]:
         lines.append(f"  note: {data['notes']}")
     lines.append("")
@@ -172,6 +174,10 @@ def render(req: Request, data: dict) -> str:
     if data["refused"]:
         lines.append(f"REFUSED by the documentation: {data['refused']['reason']}")
         lines.append(f"  doc: {data['refused']['doc']}")
+    elif data["open"]:
+        lines.append(f"LEFT OPEN by the documentation (a result or a refusal both conform): "
+                     f"{data['open']['reason'].removeprefix('open: ')}")
+        lines.append(f"  doc: {data['open']['doc']}")
     else:
         win = data["window"]
         spans = ", ".join(f"{row['axis']} {c}..{c + n - 1} of 0..{row['F'] - 1}"
@@ -183,7 +189,7 @@ def render(req: Request, data: dict) -> str:
     for note in data["formula_disagreements"]:
         lines.append(f"WARNING formula template and semantic model disagree: {note}")
     if "_verdict" in data:
-        predicted = ("refused" if data["refused"] else
+        predicted = ("refused" if data["refused"] else "a result or a refusal (left open)" if data["open"] else
                      f"shape {(conv.batch, conv.c_out, *data['window']['length'])} (N, C, ...), "
                      f"crop {_x(data['window']['crop'])}")
         lines.append("")

@@ -91,7 +91,7 @@ def options(spelling: Spelling, conv: Conv, base: dict, free: list[Param], wante
                 seen.add(marker)
                 params = {**base, **fixed, **{k: [v] * rank for k, v in values}}
                 doc = surface.semantics(spelling.passed(params), diag)
-                if doc.refused:
+                if doc.window is None:          # refused, or left open by the docs: no window to offer
                     continue
                 found.append(Option(values, doc.window.crop[0], doc.window.length[0]))
             per_axis.append(found)
@@ -114,7 +114,7 @@ def combine(spelling: Spelling, conv: Conv, params: dict, per_axis: list[list[Op
         for key in {k for o in combo for k, _ in o.values}:
             full[key] = [dict(o.values)[key] for o in combo]
         doc = spelling.surface.semantics(spelling.passed(full), conv)
-        if doc.refused:
+        if doc.window is None:
             continue
         marker = repr(sorted(spelling.passed(full).items()))
         if marker in seen:

@@ -242,16 +242,22 @@ def section(req: Request, t: Translation, source_window: Window) -> list[str]:
               "# the same array the call below builds from w"]
     call_conv = dataclasses.replace(conv, bias=False) if t.add_bias else conv
     lines.append(target.surface.source(target.passed(t.params), call_conv, req.dtype, "cpu"))
-    lines.extend(_crop_pad(t, source_window))
+    lines.extend(_crop_pad(t, source_window, bias_in_call=conv.bias and not t.add_bias))
     if t.add_bias:
         lines.append(f"y = y + b.reshape(1, -1{', 1' * conv.rank})  # the bias: {t.name} has no bias argument")
     return lines
 
 
-def _crop_pad(t: Translation, want: Window) -> list[str]:
+def _crop_pad(t: Translation, want: Window, bias_in_call: bool = False) -> list[str]:
     pads = [(a.pad_before, a.pad_after) for a in t.adjust]
     lines = []
-    if any(p != (0, 0) for p in pads):
+    if any(p != (0, 0) for p in pads) and bias_in_call:
+        # outside the full result the source's output is its bias alone (the target added it to its own elements)
+        spec = f"[(0, 0), (0, 0), {', '.join(map(str, pads))}]"
+        lines.append(f"y = np.pad(y, {spec}) + np.pad(np.zeros_like(y), {spec}, constant_values=1) * b.reshape(1, -1"
+                     f"{', 1' * len(pads)}).astype(y.dtype)  # the bias alone where the source's window lies outside "
+                     "the full result")
+    elif any(p != (0, 0) for p in pads):
         lines.append(f"y = np.pad(y, [(0, 0), (0, 0), {', '.join(map(str, pads))}])  # zeros where the source's "
                      "window lies outside the full result")
     starts = [a.start + a.pad_before for a in t.adjust]
@@ -271,6 +277,8 @@ def translate(req: Request) -> tuple[Documented, list[Translation]]:
     if documented.refused:
         raise CliError(f"the source call is refused by its documentation: {documented.refusal.reason} "
                        f"[{documented.refusal.doc}]")
+    if documented.window is None:
+        raise CliError(f"the source call's documentation leaves it open ({documented.rule}); nothing to translate")
     if min(documented.window.length) < 1:
         raise CliError(f"the source call's output is empty ({documented.window}); nothing to translate")
     wanted = [w.strip().lower() for w in (req.options.to or "").split(",") if w.strip()]

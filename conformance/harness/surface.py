@@ -97,6 +97,8 @@ def _documented(rules: Rules, params: dict, conv: Conv) -> Documented:
     out = rules_mod.evaluate(rules, params, conv)
     if out.refusal:
         return Documented(refusal=Refusal(out.refusal, out.doc))
+    if out.open:                 # an edge the docs leave open: either a refusal or a result
+        return Documented(rule=out.rule, doc=out.doc)
     return Documented(window=Window(out.crop, out.length), rule=out.rule, doc=out.doc)
 
 
