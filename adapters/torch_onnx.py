@@ -120,7 +120,7 @@ def _surface(api: str, exporter: str) -> Surface:
     return cls(framework="torch-onnx", name=f"{source.name} -> {EXPORTERS[exporter]} -> onnxruntime",
                doc=source.doc, groups=True, bias=True, dtypes=("float32",), modes=(EAGER,),
                call=torch_onnx_conv_transpose, gradient=False, param_keys=source.param_keys,
-               api_arguments=source.api_arguments,
+               api_arguments=source.api_arguments, extra={"converts": source.id},
                notes=f"exported by {EXPORTERS[exporter]} ({DOC_EXPORT}), run by onnxruntime (CPU)")
 
 

@@ -20,19 +20,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.harness.check import Case, make_inputs, reproducer, run_case
-from suites.strategies import convs, drawn_params, judged, seeds
+from suites.strategies import convs, drawn_params, judged, mostly_accepted, seeds
 
 SHAPE_DTYPE = "float32"
 
 
-def _check(prop, target, judge, data, dtypes):
+def _check(prop, target, judge, data, dtypes, mostly_accepted_calls=False):
+    """One drawn case of `prop`. `mostly_accepted_calls` (shapes, values): three draws in four are redrawn until the
+    docs accept the call (suites.strategies.mostly_accepted), so the window and the values are checked on most cases
+    (a plain draw of torch's ConvTranspose(output_size=) is a documented refusal 9 times in 10 at rank 3: the values
+    property then compared 10 of its 150 cases); refusals keeps the plain draws."""
     surface, adapter, device = target
     version = adapter.version
 
     def draw_case() -> Case:
-        conv = data.draw(convs(surface), label="conv")
+        if mostly_accepted_calls:
+            conv, params, draws = mostly_accepted(surface, data)
+        else:
+            conv = data.draw(convs(surface), label="conv")
+            params, draws = drawn_params(surface, data, conv)
         dtype = data.draw(st.sampled_from([d for d in dtypes if d in surface.dtypes]), label="dtype")
-        params, draws = drawn_params(surface, data, conv)
         return Case(conv, params, dtype, device, data.draw(seeds(), label="seed"), draws=draws)
 
     def probe(case: Case):
@@ -53,12 +60,12 @@ def _is_final() -> bool:
 
 @given(data=st.data())
 def test_shapes(target, judge, data):
-    _check("shapes", target, judge, data, [SHAPE_DTYPE])
+    _check("shapes", target, judge, data, [SHAPE_DTYPE], mostly_accepted_calls=True)
 
 
 @given(data=st.data())
 def test_values(target, judge, data):
-    _check("values", target, judge, data, ["float32", "float64"])
+    _check("values", target, judge, data, ["float32", "float64"], mostly_accepted_calls=True)
 
 
 @given(data=st.data())

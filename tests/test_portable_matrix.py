@@ -170,6 +170,26 @@ def test_matrix_relations_and_groups():
     assert "identical at every grid point: a:x, b:y" in text
 
 
+def test_matrix_says_where_a_conversion_surface_changes_what_its_source_does():
+    def converted(point, **kw):
+        return {**record("conv:x -> exporter", "same", point, **kw), "converts": "a:x"}
+    recs = [record("a:x", "same", P1), record("a:x", "same", P2),
+            converted(P1), converted(P2, crop=[2, 2], verdict="divergence", kind="crop"),   # intended: crop 1
+            {**record("lost:y -> exporter", "same", P1), "converts": "absent:y"}]
+    m = matrix.build(recs)
+    got = m.converted("same")
+    assert got["conv:x -> exporter"]["kept"] == 1
+    (point, before, after), = got["conv:x -> exporter"]["changed"]
+    assert point == P2 and before.crop == (1, 1) and after.crop == (2, 2)
+    assert got["lost:y -> exporter"]["source"] is None
+    text = matrix.render_text(m)
+    assert "converted: conv:x -> exporter keeps what a:x does at 1 of 2 points; changes it at 1" in text
+    assert "source c=1x1, L=8x8, converted c=2x2, L=8x8" in text
+    assert "its source absent:y has no records of this intent" in text
+    changed = matrix.to_json(m)["intents"]["same"]["converted"]["conv:x -> exporter"]
+    assert changed["kept"] == 1 and changed["changed"][0]["converted"] == "c=2x2, L=8x8"
+
+
 def test_matrix_keeps_two_versions_of_a_surface_apart():
     m = matrix.build([record("a:x", "valid", P1, version="1.0"),
                       record("a:x", "valid", P1, version="2.0", crop=[1, 1], verdict="divergence", kind="crop")])

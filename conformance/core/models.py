@@ -120,6 +120,20 @@ def _stride_phase(x, w, b, problem: Problem, phantom_dim: int):
     return y
 
 
+def half_slack_crop(x, w, b, problem: Problem):
+    """The documented length, but cropped (F - L) // 2 from the start of the full result in every dimension (the
+    smaller half of the slack first, as TensorFlow's 'SAME'), whatever crop the call asked for: what a converter that
+    derives the pads from the output size alone computes (tf2onnx). Defined where every L <= F and some crop differs."""
+    from conformance.core.spec import Window
+    conv, window = problem.conv, problem.window
+    if any(n > f for n, f in zip(window.length, conv.full_size)):
+        return None
+    crop = tuple((f - n) // 2 for f, n in zip(conv.full_size, window.length))
+    if crop == tuple(window.crop):
+        return None
+    return reference.conv_transpose(x, w, b, Problem(conv, Window(crop, tuple(window.length)), problem.dtype))
+
+
 def groups_densified(x, w, b, problem: Problem):
     """A grouped convolution computed as an ungrouped one with a block-diagonal kernel whose off-group blocks are
     exact zeros, every product taken (IEEE): finite inputs give the reference's values, but a NaN or Inf input
@@ -160,6 +174,7 @@ MODELS: dict[str, Callable] = {
     "zero-stuffed-correlation": zero_stuffed_correlation,
     "zero-stuffed-correlation-dense-kernel": zero_stuffed_correlation_dense_kernel,
     "groups-densified": groups_densified,
+    "half-slack-crop": half_slack_crop,
     "stride-phase-last-dim": stride_phase_last_dim,
     "stride-phase-h": stride_phase_h,
 }

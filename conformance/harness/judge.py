@@ -185,6 +185,7 @@ class Judge:
             "reproducer": _scripts(outcome)[1] or reproducer(surface, case, version, check=True,
                                                              documented=outcome.documented),
             "intent": intent, "fault": fault,
+            "converts": surface.extra.get("converts"),
         }
 
 

@@ -11,7 +11,9 @@ reference, or a refusal, or a crash. `build` relates each observation to the int
   refuses        the call raised
   crashes        the call killed its process
 
-and groups surfaces that did exactly the same thing at every grid point (both ran the same points).
+and groups surfaces that did exactly the same thing at every grid point (both ran the same points). A conversion
+surface (its records name the source surface in `converts`: the source's call exported by a converter and run by a
+runtime) gets a "converted" line per intent: at how many grid points it did what its source did, and where not.
 Records from several tox envs, machines or versions merge; a surface seen at two framework versions is kept
 apart as two columns.
 """
@@ -102,6 +104,29 @@ def relation(intent_id: str, obs: Observation) -> str:
 class Matrix:
     cells: dict[str, dict[str, Cell]]          # intent -> column (surface, or surface [version]) -> cell
     records: int
+    converts: dict[str, str] = field(default_factory=dict)   # conversion surface id -> its source surface id
+
+    def converted(self, intent: str) -> dict[str, dict]:
+        """Per conversion column of `intent`: its source's column, and the grid points both ran where the converted
+        surface did the same as its source ("kept") or not ("changed": (point, source's outcome, converted outcome)).
+        A source with no records of this intent: source None."""
+        cells = self.cells.get(intent, {})
+        out: dict[str, dict] = {}
+        for column, cell in sorted(cells.items()):
+            source_id = self.converts.get(cell.surface)
+            if not source_id:
+                continue
+            sources = [c for c in cells.values() if c.surface == source_id]
+            if not sources:
+                out[column] = {"source": None, "wanted": source_id, "kept": 0, "changed": []}
+                continue
+            source = sources[0]
+            shared = sorted(set(cell.points) & set(source.points), key=_where)
+            changed = [(p, source.points[p][0], cell.points[p][0]) for p in shared
+                       if source.points[p][0].outcome != cell.points[p][0].outcome]
+            out[column] = {"source": source_id, "wanted": source_id, "kept": len(shared) - len(changed),
+                           "changed": changed}
+        return out
 
     def groups(self, intent: str) -> list[list[str]]:
         """Columns that did the same thing at every grid point they share, largest group first."""
@@ -127,7 +152,8 @@ def build(records: list[dict]) -> Matrix:
         cell = cells[r["intent"]].setdefault(column, Cell(r["surface"], r["version"]))
         obs = observe(r)
         cell.points[obs.point] = (obs, relation(r["intent"], obs))
-    return Matrix({i: cells[i] for i in INTENTS if i in cells}, len(portable))
+    converts = {r["surface"]: r["converts"] for r in portable if r.get("converts")}
+    return Matrix({i: cells[i] for i in INTENTS if i in cells}, len(portable), converts)
 
 
 def _relation_key(rel: str) -> tuple:
@@ -175,7 +201,25 @@ def render_text(matrix: Matrix, examples: int = 1) -> str:
         groups = [g for g in matrix.groups(intent_id) if len(g) > 1]
         for g in groups:
             lines.append(f"  identical at every grid point: {', '.join(g)}")
+        for column, conv in matrix.converted(intent_id).items():
+            if conv["source"] is None:
+                lines.append(f"  converted: {column}: its source {conv['wanted']} has no records of this intent here")
+                continue
+            total = conv["kept"] + len(conv["changed"])
+            lines.append(f"  converted: {column} keeps what {conv['source']} does at {conv['kept']} of {total} points"
+                         + ("" if not conv["changed"] else f"; changes it at {len(conv['changed'])}"))
+            for p, before, after in conv["changed"][:examples]:
+                lines.append(f"    e.g. at {_where(p)}: source {_outcome_text(before)}, "
+                             f"converted {_outcome_text(after)}")
     return "\n".join(lines)
+
+
+def _outcome_text(o: Observation) -> str:
+    if o.crashed:
+        return "crashed"
+    if o.error is not None:
+        return f"raised {_short(o.error, 80)}"
+    return f"c={_dims(o.crop)}, L={_dims(o.length)}"
 
 
 def to_json(matrix: Matrix) -> dict:
@@ -190,5 +234,9 @@ def to_json(matrix: Matrix) -> dict:
                                      "error": o.error, "relation": rel,
                                      "intended": dict(zip(("crop", "length"), intended(intent_id, o)))}
                                     for p, (o, rel) in sorted(cell.points.items(), key=lambda kv: _where(kv[0]))]}
-                for column, cell in sorted(cells.items())}}
+                for column, cell in sorted(cells.items())},
+            "converted": {column: {"source": conv["source"], "wanted": conv["wanted"], "kept": conv["kept"],
+                                   "changed": [{"k": p.k, "s": p.s, "d": p.d, "i": p.i, "source": _outcome_text(a),
+                                                "converted": _outcome_text(b)} for p, a, b in conv["changed"]]}
+                          for column, conv in matrix.converted(intent_id).items()}}
     return out
