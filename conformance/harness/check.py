@@ -231,9 +231,11 @@ def classify_result(documented: Documented, y, case: Case, x, w, b, accumulate: 
     y = np.asarray(y)
     if documented.refused:
         return returned_despite_refusal(documented, y, case, x, w, b)
-    if documented.window is None:          # an edge the docs leave open: any result passes, its shape recorded
-        return Outcome("pass", None, documented, detail="returned (the docs leave it open)",
-                       observed=f"returned shape {tuple(y.shape)}", shape=tuple(y.shape))
+    if documented.window is None:          # an edge the docs leave open: any result passes; its shape and where
+        located = _locate(y, case, x, w, b)   # its values sit are recorded (the alignment matrix reads them)
+        where = "" if located is None or located.found_crop is None else f", values at crop {located.found_crop}"
+        return Outcome("pass", None, documented, located, detail="returned (the docs leave it open)",
+                       observed=f"returned shape {tuple(y.shape)}{where}", shape=tuple(y.shape))
     problem = Problem(case.conv, documented.window, case.dtype)
     comparison = compare(y, x, w, b, problem, accumulate=accumulate)
     if comparison.kind == "pass":

@@ -172,7 +172,7 @@ class Judge:
                        {"shape": outcome.shape, "found_crop": None} if outcome.shape is not None else
                        {}),
             "verdict": outcome.verdict, "kind": outcome.kind, "status": status,
-            "err_over_bound": None if comparison is None or doc.refused else _finite(comparison.ratio),
+            "err_over_bound": None if comparison is None or doc.window is None else _finite(comparison.ratio),
             "expected_divergence": expected.id if expected else None,
             "expectations_matched": [e.id for e in matched],
             "entries": verdicts or {},

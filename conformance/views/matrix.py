@@ -69,7 +69,7 @@ def observe(record: dict) -> Observation:
     length = tuple(actual["shape"][2:])
     if actual.get("found_crop") is not None:
         crop = tuple(actual["found_crop"])
-    elif record["verdict"] == "pass":
+    elif record["verdict"] == "pass" and "crop" in record["expected"]:
         crop = tuple(record["expected"]["crop"])
     else:
         crop = None
