@@ -191,3 +191,27 @@ def test_jax_refuses_pads_that_remove_more_than_the_input():
     assert got.refused and "remove more than" in got.refusal.reason
     ok = JAX_TRANSPOSE({"padding": [[-1, 0]], "use_consistent_padding": False}, conv1(1, 2, 4))
     assert not ok.refused and ok.window.length == (0,)
+
+
+def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
+    """A conversion surface (a source call exported by a converter, run by a runtime) is judged by its source's docs:
+    the same rules object, the same params, and its records name the source (`converts`)."""
+    from adapters import tf_onnx, torch_onnx
+    sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces())}
+    converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces()]
+    assert {s.name.split(" -> ")[1] for s in converted} == {"torch.onnx.export(dynamo=False)",
+                                                           "torch.onnx.export(dynamo=True)", "tf2onnx"}
+    for surface in converted:
+        source = sources[surface.extra["converts"]]
+        assert surface.rules is source.rules and surface.param_keys == source.param_keys, surface.id
+        assert surface.name.startswith(source.name + " -> ") and surface.doc == source.doc
+        assert surface.call is not source.call and not surface.gradient
+
+
+def test_torch_onnx_exporters_come_from_the_environment(monkeypatch):
+    from adapters import torch_onnx
+    monkeypatch.setenv("CONFORMANCE_TORCH_ONNX_EXPORTERS", "torchscript")
+    assert torch_onnx.chosen_exporters() == ("torchscript",)
+    monkeypatch.setenv("CONFORMANCE_TORCH_ONNX_EXPORTERS", "dynamo,jit")
+    with pytest.raises(ValueError, match="unknown exporter.*jit.*known: dynamo, torchscript"):
+        torch_onnx.chosen_exporters()
