@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from adapters import tensorflow as tf_adapter
 from conformance.core.source import shipped
-from conformance.harness.surface import EAGER, Adapter, Device, FrameworkUnavailable, Surface, cpu_model
+from conformance.harness.surface import EAGER, Adapter, Converted, Device, FrameworkUnavailable, Surface, cpu_model
 
 DOC_TF2ONNX = "https://github.com/onnx/tensorflow-onnx"
 
@@ -58,17 +58,8 @@ def tf2onnx_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, paddi
     return np.transpose(y, y_perm)
 
 
-class RankedConverted(tf_adapter.Ranked):
+class RankedConverted(Converted, tf_adapter.Ranked):
     """tf.nn.conv{1,2,3}d_transpose converted by tf2onnx: the source's rules, draws and spellings, another call."""
-
-    def mode_supports(self, mode, conv, dtype):
-        return Surface.mode_supports(self, mode, conv, dtype)
-
-    def accumulation(self, dtype, device, mode="eager", params=None):
-        return None
-
-    def nondeterminism(self, device, mode="eager"):
-        return None
 
 
 def surfaces() -> list[Surface]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from adapters import torch as torch_adapter
 from conformance.core.source import shipped
-from conformance.harness.surface import EAGER, Adapter, Device, FrameworkUnavailable, Surface, cpu_model
+from conformance.harness.surface import EAGER, Adapter, Converted, Device, FrameworkUnavailable, Surface, cpu_model
 
 DOC_EXPORT = "https://pytorch.org/docs/stable/onnx.html"
 EXPORTERS = {"dynamo": "torch.onnx.export(dynamo=True)", "torchscript": "torch.onnx.export(dynamo=False)"}
@@ -94,7 +94,7 @@ def torch_onnx_conv_transpose(x, w, b, gy=None, *, exporter, api, rank, stride, 
     return session.run(None, {session.get_inputs()[0].name: np.ascontiguousarray(x)})[0]
 
 
-class _Exported:
+class _Exported(Converted):
     """A torch surface exported by `exporter` (mixed into torch's Functional / Module: their RULES, draws and
     spellings)."""
 
@@ -103,19 +103,11 @@ class _Exported:
     def arguments(self, params, conv, dtype, device, mode="eager"):
         return {"exporter": self.exporter, **super().arguments(params, conv, dtype, device, mode)}
 
-    def mode_supports(self, mode, conv, dtype):
-        return Surface.mode_supports(self, mode, conv, dtype)
-
-    def accumulation(self, dtype, device, mode="eager", params=None):
-        return None
-
-    def nondeterminism(self, device, mode="eager"):
-        return None
-
 
 def _surface(api: str, exporter: str) -> Surface:
     base = {"functional": torch_adapter.Functional, "module": torch_adapter.Module}[api]
-    cls = type(f"{base.__name__}Exported{exporter.title()}", (_Exported, base), {"exporter": exporter})
+    cls = type(f"{base.__name__}Exported{exporter.title()}", (_Exported, base),
+               {"exporter": exporter, "__module__": __name__})
     source = {s.api: s for s in torch_adapter.surfaces()}[api]
     return cls(framework="torch-onnx", name=f"{source.name} -> {EXPORTERS[exporter]} -> onnxruntime",
                doc=source.doc, groups=True, bias=True, dtypes=("float32",), modes=(EAGER,),

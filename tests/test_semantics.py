@@ -197,6 +197,7 @@ def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
     """A conversion surface (a source call exported by a converter, run by a runtime) is judged by its source's docs:
     the same rules object, the same params, and its records name the source (`converts`)."""
     from adapters import tf_onnx, torch_onnx
+    from conformance.harness.surface import Converted
     sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces())}
     converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces()]
     assert {s.name.split(" -> ")[1] for s in converted} == {"torch.onnx.export(dynamo=False)",
@@ -206,6 +207,9 @@ def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
         assert surface.rules is source.rules and surface.param_keys == source.param_keys, surface.id
         assert surface.name.startswith(source.name + " -> ") and surface.doc == source.doc
         assert surface.call is not source.call and not surface.gradient
+        # the source framework's execution facts belong to a call that no longer runs (surface.Converted)
+        assert isinstance(surface, Converted) and surface.mode_names == ("eager",)
+        assert surface.accumulation("float32", "gpu:0") is None and surface.nondeterminism("gpu:0") is None
 
 
 def test_torch_onnx_exporters_come_from_the_environment(monkeypatch):

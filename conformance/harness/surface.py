@@ -320,6 +320,22 @@ class Surface(abc.ABC):
         return None
 
 
+class Converted:
+    """Mixed in before a source surface's class to make a conversion surface (the source's call exported by a
+    converter and run by a runtime, ../shared/DESIGN.md): it keeps the source's rules, draws and spellings, while the
+    source's execution facts -- its modes, the accumulation precision and nondeterminism its framework documents --
+    belong to a call that no longer runs. The converted call runs eagerly, summed in its dtype, deterministically."""
+
+    def mode_supports(self, mode: str, conv: Conv, dtype: str) -> str | None:
+        return Surface.mode_supports(self, mode, conv, dtype)
+
+    def accumulation(self, dtype: str, device: str, mode: str = "eager", params: dict | None = None) -> str | None:
+        return None
+
+    def nondeterminism(self, device: str, mode: str = "eager") -> str | None:
+        return None
+
+
 class Unexpressible(Exception):
     """The surface cannot express a portable intent; the message says why (and what users do instead)."""
 
