@@ -203,32 +203,23 @@ def _pads_fault(fault: str, params: dict, values: list) -> dict:
 
 # -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
-def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, groups, dimension_numbers, x_perm,
-                       kernel, y_perm, precision, device, mode="eager", transpose_kernel=None,
-                       use_consistent_padding=None):
-    """JAX's transposed convolution on canonical NumPy arrays x (N, C_in, *i) and w (C_in, C_out/groups, *k) (JAX has
-    no bias): op 'conv_transpose' calls jax.lax.conv_transpose(lhs, rhs, stride, padding, rhs_dilation=dilation,
-    transpose_kernel=..., use_consistent_padding=...); op 'conv_general_dilated' calls it as a fractionally strided
-    conv, jax.lax.conv_general_dilated(lhs, rhs, (1, ...), padding, lhs_dilation=stride, rhs_dilation=dilation,
-    feature_group_count=groups). lhs is x transposed by x_perm, the output comes back by y_perm. kernel = (flip,
-    axes): with flip, rhs is the canonical kernel flipped and regrouped to (O=C_out, I=C_in/groups, *k) (a
-    correlation with it is the canonical scatter), else it is w labelled (O=C_in, I=C_out) as transpose_kernel=True
-    reads it; then transposed by `axes` into dimension_numbers' kernel layout. mode 'jit' wraps the call in jax.jit.
-    float64 needs jax_enable_x64 (else JAX computes it in float32). Returns y; given a cotangent gy, the VJPs
-    (gx, gw, None) by jax.vjp of the same function, the kernel conversion done as a gather of flat indices so that gw
-    comes back in the canonical layout."""
+def jax_lax_transposed(*, op, stride, padding, dilation, groups, dimension_numbers, kernel, precision,
+                       transpose_kernel=None, use_consistent_padding=None):
+    """(call, to_rhs) for one of JAX's transposed convolutions: call(lhs, rhs) is jax.lax.conv_transpose(lhs, rhs,
+    stride, padding, rhs_dilation=dilation, transpose_kernel=..., use_consistent_padding=...) (op 'conv_transpose')
+    or the fractionally strided conv jax.lax.conv_general_dilated(lhs, rhs, (1, ...), padding, lhs_dilation=stride,
+    rhs_dilation=dilation, feature_group_count=groups) (op 'conv_general_dilated'); to_rhs turns a canonical kernel
+    (C_in, C_out/groups, *k) (or an index array of its shape) into rhs, in NumPy. kernel = (flip, axes): with flip,
+    rhs is the canonical kernel flipped and regrouped to (O=C_out, I=C_in/groups, *k) (a correlation with it is the
+    canonical scatter), else it is w labelled (O=C_in, I=C_out) as transpose_kernel=True reads it; then transposed by
+    `axes` into dimension_numbers' kernel layout."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
-    if np.asarray(x).dtype == np.float64:
-        jax.config.update("jax_enable_x64", True)
-    kind, _, index = device.partition(":")
-    dev = jax.devices(kind)[int(index or 0)]
     flip, axes = kernel
     groups_ = groups or 1
 
-    def to_rhs(a):                       # canonical kernel (or an index array of its shape) -> rhs, in NumPy
+    def to_rhs(a):
         if flip:
             c_in, m = a.shape[:2]
             a = np.flip(a, tuple(range(2, a.ndim))).reshape(groups_, c_in // groups_, m, *a.shape[2:])
@@ -251,6 +242,30 @@ def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, group
         return jax.lax.conv_general_dilated(lhs, rhs, (1,) * rank, pads, lhs_dilation=stride, rhs_dilation=dilation,
                                             dimension_numbers=dimension_numbers, feature_group_count=groups_,
                                             precision=prec)
+    return call, to_rhs
+
+
+@shipped(uses=(jax_lax_transposed,))
+def jax_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, groups, dimension_numbers, x_perm,
+                       kernel, y_perm, precision, device, mode="eager", transpose_kernel=None,
+                       use_consistent_padding=None):
+    """JAX's transposed convolution (jax_lax_transposed: op, the kernel conversion) on canonical NumPy arrays x
+    (N, C_in, *i) and w (C_in, C_out/groups, *k) (JAX has no bias). lhs is x transposed by x_perm, the output comes
+    back by y_perm. mode 'jit' wraps the call in jax.jit. float64 needs jax_enable_x64 (else JAX computes it in
+    float32). Returns y; given a cotangent gy, the VJPs (gx, gw, None) by jax.vjp of the same function, the kernel
+    conversion done as a gather of flat indices so that gw comes back in the canonical layout."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    if np.asarray(x).dtype == np.float64:
+        jax.config.update("jax_enable_x64", True)
+    kind, _, index = device.partition(":")
+    dev = jax.devices(kind)[int(index or 0)]
+    call, to_rhs = jax_lax_transposed(op=op, stride=stride, padding=padding, dilation=dilation, groups=groups,
+                                      dimension_numbers=dimension_numbers, kernel=kernel, precision=precision,
+                                      transpose_kernel=transpose_kernel,
+                                      use_consistent_padding=use_consistent_padding)
 
     def put(a):
         return jax.device_put(np.ascontiguousarray(a), dev)

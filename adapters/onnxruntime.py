@@ -208,7 +208,7 @@ def onnx_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kernel_s
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     onnx.checker.check_model(model, full_check=True)
     options = ort.SessionOptions()
-    options.log_severity_level = 3          # errors come back as exceptions; no log line per refused call
+    options.log_severity_level = 4          # errors come back as exceptions; no log line per refused call (3 logs them)
     if mode == "optimizations-off":
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     providers = (["CPUExecutionProvider"] if device == "cpu" else

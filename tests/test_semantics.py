@@ -196,12 +196,14 @@ def test_jax_refuses_pads_that_remove_more_than_the_input():
 def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
     """A conversion surface (a source call exported by a converter, run by a runtime) is judged by its source's docs:
     the same rules object, the same params, and its records name the source (`converts`)."""
-    from adapters import tf_onnx, torch_onnx
+    from adapters import jax_onnx, tf_onnx, torch_onnx
     from conformance.harness.surface import Converted
-    sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces())}
-    converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces()]
+    sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces(), *jax_adapter.surfaces())}
+    converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces(), *jax_onnx.surfaces()]
     assert {s.name.split(" -> ")[1] for s in converted} == {"torch.onnx.export(dynamo=False)",
-                                                           "torch.onnx.export(dynamo=True)", "tf2onnx"}
+                                                           "torch.onnx.export(dynamo=True)", "tf2onnx", "jax2onnx"}
+    assert {s.extra["converts"] for s in jax_onnx.surfaces()} == {"jax:jax.lax.conv_transpose",
+                                                                 "jax:jax.lax.conv_general_dilated"}
     for surface in converted:
         source = sources[surface.extra["converts"]]
         assert surface.rules is source.rules and surface.param_keys == source.param_keys, surface.id
