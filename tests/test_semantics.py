@@ -198,12 +198,15 @@ def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
     the same rules object, the same params, and its records name the source (`converts`)."""
     from adapters import jax_onnx, tf_onnx, torch_onnx
     from conformance.harness.surface import Converted
-    sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces(), *jax_adapter.surfaces())}
+    sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces(), *jax_adapter.surfaces(),
+                                 *keras_adapter.surfaces("tensorflow"))}
     converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces(), *jax_onnx.surfaces()]
     assert {s.name.split(" -> ")[1] for s in converted} == {"torch.onnx.export(dynamo=False)",
                                                            "torch.onnx.export(dynamo=True)", "tf2onnx", "jax2onnx"}
     assert {s.extra["converts"] for s in jax_onnx.surfaces()} == {"jax:jax.lax.conv_transpose",
                                                                  "jax:jax.lax.conv_general_dilated"}
+    assert {s.extra["converts"] for s in tf_onnx.surfaces()} == {"tensorflow:tf.nn.conv{1,2,3}d_transpose",
+                                                                "keras-tensorflow:keras.layers.ConvTranspose"}
     for surface in converted:
         source = sources[surface.extra["converts"]]
         assert surface.rules is source.rules and surface.param_keys == source.param_keys, surface.id
@@ -221,3 +224,15 @@ def test_torch_onnx_exporters_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("CONFORMANCE_TORCH_ONNX_EXPORTERS", "dynamo,jit")
     with pytest.raises(ValueError, match="unknown exporter.*jit.*known: dynamo, torchscript"):
         torch_onnx.chosen_exporters()
+
+
+def test_the_converted_keras_layer_is_built_on_the_tensorflow_backend():
+    """The Keras source surface reads its backend off its framework name (keras-tensorflow); the converted one's
+    framework is tf-onnx, so without its own arguments() the call would ask for a Keras backend named 'onnx'."""
+    from adapters import tf_onnx
+    source, = keras_adapter.surfaces("tensorflow")
+    converted, = (s for s in tf_onnx.surfaces() if s.extra["converts"] == source.id)
+    params = {"padding": "same", "output_padding": None, "data_format": "channels_last", "device_scope": None}
+    conv = conv1(3, 2, 2)
+    assert converted.arguments(params, conv, "float32", "cpu") == source.arguments(params, conv, "float32", "cpu")
+    assert converted.arguments(params, conv, "float32", "cpu")["backend"] == "tensorflow"
