@@ -181,32 +181,47 @@ def flat_pads(pairs) -> list[int] | None:
 
 # -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
-def onnx_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kernel_shape, device, opset=22,
-                        auto_pad=None, pads=None, output_padding=None, output_shape=None, mode="eager"):
-    """The ONNX ConvTranspose operator on canonical NumPy arrays: x (N, C, *i), w (C, M/group, *k) and b (M,) or None
-    are exactly the operator's X, W, B. Builds a one-node model of ai.onnx `opset` with onnx.helper (an attribute
-    given as None is left out: its default applies; pads flat, [begins..., ends...]), checks it with
-    onnx.checker.check_model(full_check=True), and runs it with onnxruntime.InferenceSession on the CPU execution
-    provider ('cpu') or the CUDA one ('gpu:N'); mode 'optimizations-off' disables onnxruntime's graph optimizations.
-    Returns Y as NumPy (bfloat16 as float32, exactly)."""
-    import numpy as np
+def onnx_conv_transpose_model(x, w, b, *, strides, dilations, group, kernel_shape, opset, auto_pad=None, pads=None,
+                              output_padding=None, output_shape=None, weights="inputs"):
+    """(model, feeds): a one-node model of the ONNX ConvTranspose operator, ai.onnx `opset`, built with onnx.helper
+    (an attribute given as None is left out: its default applies; pads flat, [begins..., ends...]) and checked with
+    onnx.checker.check_model(full_check=True). x (N, C, *i), w (C, M/group, *k) and b (M,) or None are exactly the
+    operator's X, W, B: graph inputs (weights='inputs'), or W and B as initializers (weights='initializers', the way
+    an exported layer holds them); feeds maps the graph's input names to their arrays."""
     import onnx
-    import onnxruntime as ort
-    from onnx import helper
+    from onnx import helper, numpy_helper
 
-    if gy is not None:
-        raise NotImplementedError("onnxruntime runs inference only: no gradients")
     dtype = helper.np_dtype_to_tensor_dtype(x.dtype)
     names = ["X", "W"] + ([] if b is None else ["B"])
     arrays = [x, w] + ([] if b is None else [b])
     attributes = {"strides": strides, "dilations": dilations, "group": group, "kernel_shape": kernel_shape,
                   "auto_pad": auto_pad, "pads": pads, "output_padding": output_padding, "output_shape": output_shape}
     node = helper.make_node("ConvTranspose", names, ["Y"], **{k: v for k, v in attributes.items() if v is not None})
+    inputs = list(zip(names, arrays)) if weights == "inputs" else [("X", x)]
+    initializers = [] if weights == "inputs" else [numpy_helper.from_array(a, n) for n, a in zip(names[1:], arrays[1:])]
     graph = helper.make_graph([node], "conv_transpose",
-                              [helper.make_tensor_value_info(n, dtype, a.shape) for n, a in zip(names, arrays)],
-                              [helper.make_tensor_value_info("Y", dtype, [None] * x.ndim)])
+                              [helper.make_tensor_value_info(n, dtype, a.shape) for n, a in inputs],
+                              [helper.make_tensor_value_info("Y", dtype, [None] * x.ndim)], initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     onnx.checker.check_model(model, full_check=True)
+    return model, dict(inputs)
+
+
+@shipped(uses=(onnx_conv_transpose_model,))
+def onnx_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kernel_shape, device, opset=22,
+                        auto_pad=None, pads=None, output_padding=None, output_shape=None, mode="eager"):
+    """The ONNX ConvTranspose operator on canonical NumPy arrays (the one-node model of onnx_conv_transpose_model, X,
+    W and B its inputs), run with onnxruntime.InferenceSession on the CPU execution provider ('cpu') or the CUDA one
+    ('gpu:N'); mode 'optimizations-off' disables onnxruntime's graph optimizations. Returns Y as NumPy (bfloat16 as
+    float32, exactly)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    if gy is not None:
+        raise NotImplementedError("onnxruntime runs inference only: no gradients")
+    model, feeds = onnx_conv_transpose_model(x, w, b, strides=strides, dilations=dilations, group=group,
+                                             kernel_shape=kernel_shape, opset=opset, auto_pad=auto_pad, pads=pads,
+                                             output_padding=output_padding, output_shape=output_shape)
     options = ort.SessionOptions()
     options.log_severity_level = 4          # errors come back as exceptions; no log line per refused call (3 logs them)
     if mode == "optimizations-off":
@@ -214,7 +229,7 @@ def onnx_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kernel_s
     providers = (["CPUExecutionProvider"] if device == "cpu" else
                  [("CUDAExecutionProvider", {"device_id": int(device.partition(":")[2] or 0)})])
     session = ort.InferenceSession(model.SerializeToString(), options, providers=providers)
-    y = session.run(None, {n: np.ascontiguousarray(a) for n, a in zip(names, arrays)})[0]
+    y = session.run(None, {n: np.ascontiguousarray(a) for n, a in feeds.items()})[0]
     return np.asarray(y, np.float32) if y.dtype.name == "bfloat16" else y
 
 
