@@ -30,10 +30,11 @@ DOC_JAX2ONNX = "https://github.com/enpasos/jax2onnx"
 @shipped(uses=(jax_adapter.jax_lax_transposed,))
 def jax2onnx_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, groups, dimension_numbers, x_perm,
                             kernel, y_perm, precision, device, mode="eager", transpose_kernel=None,
-                            use_consistent_padding=None):
+                            use_consistent_padding=None, export_to=None):
     """JAX's transposed convolution as in jax_conv_transpose (jax_lax_transposed: op, the kernel conversion), as a
     function of lhs (x transposed by x_perm) with rhs a constant, converted by jax2onnx.to_onnx at its default opset,
-    and run by onnxruntime on the CPU execution provider; the output comes back by y_perm."""
+    and run by onnxruntime on the CPU execution provider; the output comes back by y_perm. export_to: a file name the
+    converted model is also written to (the suite's failure files)."""
     import logging
 
     import jax
@@ -51,6 +52,9 @@ def jax2onnx_conv_transpose(x, w, b, gy=None, *, op, stride, padding, dilation, 
     lhs = np.ascontiguousarray(np.transpose(x, x_perm))
     rhs = jax.numpy.asarray(to_rhs(w))
     model = jax2onnx.to_onnx(lambda a: call(a, rhs), [jax.ShapeDtypeStruct(lhs.shape, lhs.dtype)])
+    if export_to:
+        with open(export_to, "wb") as fh:
+            fh.write(model.SerializeToString())
     options = ort.SessionOptions()
     options.log_severity_level = 4          # errors come back as exceptions (3 still logs each refused run)
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])

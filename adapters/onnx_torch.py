@@ -63,7 +63,8 @@ def import_onnx2torch():
 
 @shipped(uses=(onnx_conv_transpose_model, import_onnx2torch))
 def onnx2torch_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kernel_shape, device, opset=21,
-                              auto_pad=None, pads=None, output_padding=None, output_shape=None, mode="eager"):
+                              auto_pad=None, pads=None, output_padding=None, output_shape=None, mode="eager",
+                              export_to=None):
     """The ONNX ConvTranspose operator (the one-node model of onnx_conv_transpose_model, W and B initializers),
     converted by onnx2torch.convert and called on X with torch (CPU) under torch.no_grad(). Returns Y as NumPy."""
     import numpy as np
@@ -76,6 +77,9 @@ def onnx2torch_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, ke
                                              kernel_shape=kernel_shape, opset=opset, auto_pad=auto_pad, pads=pads,
                                              output_padding=output_padding, output_shape=output_shape,
                                              weights="initializers")
+    if export_to:                           # the model handed to the converter (the suite's failure files)
+        with open(export_to, "wb") as fh:
+            fh.write(model.SerializeToString())
     module = onnx2torch.convert(model)
     with torch.no_grad():
         y = module(torch.from_numpy(np.ascontiguousarray(feeds["X"])))

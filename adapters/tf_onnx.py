@@ -36,10 +36,11 @@ DOC_TF2ONNX = "https://github.com/onnx/tensorflow-onnx"
 # -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
 def tf2onnx_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, padding, data_format, dilations, x_perm,
-                           w_perm, y_perm, device, mode="eager"):
+                           w_perm, y_perm, device, mode="eager", export_to=None):
     """tf.nn.<fn> as in tf_conv_transpose (x transposed by x_perm into data_format, w by w_perm into the filter layout,
     y back by y_perm), traced in a tf.function over x with the filters a constant, converted by
-    tf2onnx.convert.from_function at its default opset, and run by onnxruntime on the CPU execution provider."""
+    tf2onnx.convert.from_function at its default opset, and run by onnxruntime on the CPU execution provider.
+    export_to: a file name the converted model is also written to (the suite's failure files)."""
     import logging
 
     import numpy as np
@@ -61,6 +62,9 @@ def tf2onnx_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, paddi
                   dilations=dilations)
 
     model, _ = tf2onnx.convert.from_function(call, input_signature=signature)
+    if export_to:
+        with open(export_to, "wb") as fh:
+            fh.write(model.SerializeToString())
     options = ort.SessionOptions()
     options.log_severity_level = 4          # errors come back as exceptions (3 still logs each refused run)
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
@@ -70,11 +74,13 @@ def tf2onnx_conv_transpose(x, w, b, gy=None, *, fn, output_shape, strides, paddi
 
 @shipped
 def tf2onnx_keras_conv_transpose(x, w, b, gy=None, *, backend, rank, filters, kernel_size, strides, padding,
-                                 output_padding, data_format, dilation_rate, use_bias, dtype, scope, kernel_axes):
+                                 output_padding, data_format, dilation_rate, use_bias, dtype, scope, kernel_axes,
+                                 export_to=None):
     """keras.layers.Conv{rank}DTranspose as in keras_conv_transpose (built inside keras.device(scope) unless scope is
     None, kernel w transposed by kernel_axes, bias b), called on a keras.Input of x's shape (channels-last when
     data_format says so) in a functional keras.Model, converted by tf2onnx.convert.from_keras at its default opset
-    and run by onnxruntime on the CPU execution provider; the result comes back canonical."""
+    and run by onnxruntime on the CPU execution provider; the result comes back canonical. export_to: a file name the
+    converted model is also written to (the suite's failure files)."""
     import contextlib
     import logging
     import os
@@ -100,6 +106,9 @@ def tf2onnx_keras_conv_transpose(x, w, b, gy=None, *, backend, rank, filters, ke
         layer.set_weights([np.transpose(w, kernel_axes), b] if use_bias else [np.transpose(w, kernel_axes)])
     signature = (tf.TensorSpec(xin.shape, tf.as_dtype(xin.dtype), name="x"),)
     onnx_model, _ = tf2onnx.convert.from_keras(model, input_signature=signature)
+    if export_to:
+        with open(export_to, "wb") as fh:
+            fh.write(onnx_model.SerializeToString())
     options = ort.SessionOptions()
     options.log_severity_level = 4          # errors come back as exceptions (3 still logs each refused run)
     session = ort.InferenceSession(onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"])

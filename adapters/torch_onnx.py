@@ -34,12 +34,12 @@ EXPORTERS = {"dynamo": "torch.onnx.export(dynamo=True)", "torchscript": "torch.o
 # -- the call, written once (conformance.core.source): run in-process, shipped to the worker and into reproducers -----
 @shipped
 def torch_onnx_conv_transpose(x, w, b, gy=None, *, exporter, api, rank, stride, padding, dilation, groups, device,
-                              mode="eager", output_padding=None, output_size=None):
+                              mode="eager", output_padding=None, output_size=None, export_to=None):
     """PyTorch's transposed convolution (as in torch_conv_transpose: api 'functional' or 'module' with output_size=),
     wrapped in an nn.Module whose weights are parameters, exported with torch.onnx.export (`exporter` 'dynamo':
     dynamo=True; 'torchscript': dynamo=False) at the exporter's defaults, and run by onnxruntime on the CPU execution
     provider. Canonical NumPy arrays in (x (N, C_in, *i), w (C_in, C_out/groups, *k), b (C_out,) or None), the
-    runtime's output out."""
+    runtime's output out. export_to: a file name the exported model is also written to (the suite's failure files)."""
     import io
     import logging
     import warnings
@@ -88,6 +88,9 @@ def torch_onnx_conv_transpose(x, w, b, gy=None, *, exporter, api, rank, stride, 
                 torch.onnx.export(Call().eval(), (tx,), buffer, dynamo=False)
     finally:
         quiet.level = level
+    if export_to:
+        with open(export_to, "wb") as fh:
+            fh.write(buffer.getvalue())
     options = ort.SessionOptions()
     options.log_severity_level = 4          # errors come back as exceptions (3 still logs each refused run)
     session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])

@@ -196,14 +196,15 @@ def test_jax_refuses_pads_that_remove_more_than_the_input():
 def test_conversion_surfaces_keep_their_source_surfaces_documented_semantics():
     """A conversion surface (a source call exported by a converter, run by a runtime) is judged by its source's docs:
     the same rules object, the same params, and its records name the source (`converts`)."""
-    from adapters import jax_onnx, onnx_torch, tf_onnx, torch_onnx
+    from adapters import jax_onnx, onnx_tf, onnx_torch, tf_onnx, torch_onnx
     from conformance.harness.surface import Converted
     sources = {s.id: s for s in (*torch_adapter.surfaces(), *tf_adapter.surfaces(), *jax_adapter.surfaces(),
                                  *keras_adapter.surfaces("tensorflow"), *onnx_adapter.surfaces())}
-    converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces(), *jax_onnx.surfaces(), *onnx_torch.surfaces()]
+    converted = [*torch_onnx.surfaces(), *tf_onnx.surfaces(), *jax_onnx.surfaces(), *onnx_torch.surfaces(),
+                 *onnx_tf.surfaces()]
     assert {s.name.split(" -> ")[1] for s in converted} == {"torch.onnx.export(dynamo=False)",
                                                            "torch.onnx.export(dynamo=True)", "tf2onnx", "jax2onnx",
-                                                           "onnx2torch"}
+                                                           "onnx2torch", "onnx2tf"}
     assert {s.extra["converts"] for s in jax_onnx.surfaces()} == {"jax:jax.lax.conv_transpose",
                                                                  "jax:jax.lax.conv_general_dilated"}
     assert {s.extra["converts"] for s in tf_onnx.surfaces()} == {"tensorflow:tf.nn.conv{1,2,3}d_transpose",

@@ -18,6 +18,7 @@ counter, so Hypothesis replays and shrinks a failing example exactly (and shrink
 
 from __future__ import annotations
 
+import re
 import textwrap
 import time
 from collections import Counter
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from conformance.harness import behaviour as behaviour_mod
 from conformance.harness import expectations as exp
-from conformance.harness.check import Case, Outcome, reproducer
+from conformance.harness.check import Case, Outcome, make_inputs, reproducer
 from conformance.harness.records import RecordWriter
 from conformance.harness.surface import Surface
 
@@ -148,14 +149,36 @@ class Judge:
                 and status in ("expected", "divergence") and (final or status == "expected"):
             characterization = self.characterizer.characterize(prop, surface, version, case, outcome, expected,
                                                                probe, status, intent)
+        exported = (self._export(prop, surface, case) if status == "divergence" and final and outcome.kind != "crash"
+                    else None)
         if self.writer is not None:
             self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final,
-                                           intent, fault, verdicts, characterization))
+                                           intent, fault, verdicts, characterization, exported))
         if status == "divergence":
-            raise DivergenceError(failure_message(prop, surface, version, case, outcome, broken, characterization))
+            raise DivergenceError(failure_message(prop, surface, version, case, outcome, broken, characterization,
+                                                  exported))
+
+    def _export(self, prop: str, surface: Surface, case: Case) -> str | None:
+        """For a failing case of a conversion surface (one with `export`, conformance.harness.surface.Converted):
+        the ONNX model its call makes, written next to the records as <records>.exported/<surface>-<prop>-<seed>.onnx
+        by re-running the call (the record's reproducer re-exports it the same way); its path, or None (no records,
+        not a conversion surface, or the conversion failed before it had a model)."""
+        if self.writer is None or not hasattr(surface, "export"):
+            return None
+        folder = self.writer.path.parent / f"{self.writer.path.stem}.exported"
+        name = re.sub(r"[^\w.]+", "-", surface.id)
+        path = folder / f"{name}-{prop}-{case.dtype}-{case.seed}.onnx"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        x, w, b = make_inputs(case.conv, case.dtype, case.seed, case.poison)
+        try:
+            surface.export(x, w, b, case.params, case.conv, case.dtype, case.device, str(path))
+        except Exception:  # noqa: BLE001 - the call's own failure is the divergence already judged
+            pass
+        return str(path) if path.exists() else None
 
     def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent,
-                fault, verdicts=None, characterization=None) -> dict:
+                fault, verdicts=None, characterization=None, exported=None) -> dict:
         doc = outcome.documented
         comparison = outcome.comparison
         return {
@@ -186,6 +209,7 @@ class Judge:
                                                              documented=outcome.documented),
             "intent": intent, "fault": fault,
             "converts": surface.extra.get("converts"),
+            "exported": exported,
         }
 
 
@@ -208,7 +232,8 @@ def _conv_json(case: Case) -> dict:
 
 
 def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
-                    broken: list | None = None, characterization: dict | None = None) -> str:
+                    broken: list | None = None, characterization: dict | None = None,
+                    exported: str | None = None) -> str:
     doc = outcome.documented
     verdict = outcome.detail.splitlines()[0] if outcome.detail else ""
     return "\n".join([
@@ -222,6 +247,8 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
         f"  behaviour: {behaviour_mod.describe(outcome.behaviour)}",
         *[f"  NEW inside entry {e.id!r}: its predicate covers this case, but it {why}" for e, why in (broken or [])],
         *([f"  characterization: {characterization.get('summary', '')}"] if characterization else []),
+        *([f"  exported:  {exported} (the ONNX model of the conversion; the reproducer below makes it again)"]
+          if exported else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
         textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version, documented=doc), "    "),

@@ -335,6 +335,12 @@ class Converted:
     def nondeterminism(self, device: str, mode: str = "eager") -> str | None:
         return None
 
+    def export(self, x, w, b, params: dict, conv: Conv, dtype: str, device: str, path: str) -> None:
+        """Write the ONNX model this surface's call makes for the case (the exported model, or the model handed to
+        the converter) to `path`: the same call with export_to=path (every conversion call takes it); whatever the
+        call does after writing it (raise, return) is not looked at here."""
+        self.call(x, w, b, **self.arguments(params, conv, dtype, device), export_to=path)
+
 
 class Unexpressible(Exception):
     """The surface cannot express a portable intent; the message says why (and what users do instead)."""
