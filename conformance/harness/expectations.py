@@ -17,6 +17,8 @@ The predicate is a restricted expression (conformance.core.expr) over these name
     cpu_threads cpu_avx512                   (this machine: the CPUs this process may run on, or TF_NUM_INTRAOP_THREADS
                                              when set, as TensorFlow sizes its intra-op pool; whether the CPU has
                                              AVX-512. oneDNN picks kernels by both: machine_facts)
+    tf_onednn                                (this machine: TensorFlow runs its oneDNN kernels by default, from the CPU's
+                                             features and TF_ENABLE_ONEDNN_OPTS: tf_onednn_default)
     any all min max len zip abs sum prod range tuple sorted set   (the only callables, and:)
     differs('<model>')                       (the named wrong computation of conformance.core.models gives another
                                              result than the reference on this case's own inputs: another IEEE
@@ -59,7 +61,7 @@ FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined"}
 REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
               "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
-              "property", "cpu_threads", "cpu_avx512"}
+              "property", "cpu_threads", "cpu_avx512", "tf_onednn"}
 FUNCTIONS = expr.FUNCTIONS
 
 
@@ -272,7 +274,8 @@ def case_namespace(conv: Conv, params: dict, dtype: str, device: str, framework:
 def machine_facts() -> dict[str, Any]:
     """cpu_threads: TensorFlow's default intra-op pool size, the CPUs this process may be scheduled on
     (tensorflow/core/platform/default/port.cc NumSchedulableCPUs, sched_getaffinity), unless TF_NUM_INTRAOP_THREADS
-    sets it; cpu_avx512: the CPU reports avx512f (Linux /proc/cpuinfo; False where unknown)."""
+    sets it; cpu_avx512: the CPU reports avx512f (Linux /proc/cpuinfo; False where unknown); tf_onednn: TensorFlow
+    runs its oneDNN kernels here by default (tf_onednn_default)."""
     threads = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -283,7 +286,24 @@ def machine_facts() -> dict[str, Any]:
     except OSError:
         flags = []
     return {"cpu_threads": int(threads) if threads.isdigit() and int(threads) > 0 else cpus,
-            "cpu_avx512": "avx512f" in flags}
+            "cpu_avx512": "avx512f" in flags, "tf_onednn": tf_onednn_default(flags, os.environ)}
+
+
+# TensorFlow turns its oneDNN kernels on by default on Linux only for CPUs with these features (tensorflow/core/util/
+# port.cc, DefaultOneDnnPolicy: AVX512_VNNI, AVX512_BF16, AVX_VNNI, AMX_TILE, AMX_INT8, AMX_BF16; their /proc/cpuinfo
+# names), and TF_ENABLE_ONEDNN_OPTS ('0'/'false', '1'/'true') overrides that default (IsMklEnabled)
+ONEDNN_CPU_FLAGS = ("avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def tf_onednn_default(flags, environ) -> bool:
+    """Whether TensorFlow (x86 Linux build) runs its oneDNN kernels in a process started with `environ` on a CPU
+    reporting `flags` (ONEDNN_CPU_FLAGS)."""
+    setting = environ.get("TF_ENABLE_ONEDNN_OPTS", "").strip().lower()
+    if setting in ("1", "true"):
+        return True
+    if setting in ("0", "false"):
+        return False
+    return any(flag in flags for flag in ONEDNN_CPU_FLAGS)
 
 
 def _differs(conv: Conv, window, dtype: str, seed: int, poison: tuple):
