@@ -176,3 +176,29 @@ def test_differs_names_a_model_and_sees_the_case_inputs():
     assert not entry.matches(clean), "finite inputs: the correlation is the scatter"
     with pytest.raises(expectations.ExpectationsError, match="differs"):
         entry.matches(expectations.case_namespace(conv, {}, "float32", "cpu", window=window))   # no seed, no inputs
+
+
+@pytest.mark.parametrize("flags, environ, on", [
+    (["avx", "avx2", "fma"], {}, False),                         # AVX2 only (this machine on 2026-12-04)
+    (["avx2", "avx512f", "avx512bw"], {}, False),                # AVX-512 without the neural-network features
+    (["avx512f", "avx512_vnni"], {}, True),
+    (["avx512_bf16"], {}, True), (["avx_vnni"], {}, True), (["amx_tile", "amx_int8"], {}, True),
+    (["avx2"], {"TF_ENABLE_ONEDNN_OPTS": "1"}, True),
+    (["avx512_vnni"], {"TF_ENABLE_ONEDNN_OPTS": "0"}, False),
+    (["avx512_vnni"], {"TF_ENABLE_ONEDNN_OPTS": "False"}, False),
+    (["avx512_vnni"], {"TF_ENABLE_ONEDNN_OPTS": "maybe"}, True),  # not a bool: TensorFlow keeps its default
+])
+def test_tensorflow_onednn_default_follows_the_cpu_and_its_variable(flags, environ, on):
+    """tf_onednn (the predicates' machine fact) is TensorFlow's DefaultOneDnnPolicy on Linux x86 and its
+    TF_ENABLE_ONEDNN_OPTS override (tensorflow/core/util/port.cc)."""
+    from conformance.harness.expectations import machine_facts, tf_onednn_default
+    assert tf_onednn_default(flags, environ) is on
+    assert isinstance(machine_facts()["tf_onednn"], bool)
+
+
+def test_the_onednn_fact_agrees_with_the_installed_tensorflow():
+    """Where TensorFlow is installed (the tf envs), the fact the entries read is what TensorFlow itself decided."""
+    pytest.importorskip("tensorflow")
+    from tensorflow.python.util import _pywrap_util_port
+    from conformance.harness.expectations import machine_facts
+    assert machine_facts()["tf_onednn"] is bool(_pywrap_util_port.IsMklEnabled())

@@ -17,8 +17,8 @@ The predicate is a restricted expression (conformance.core.expr) over these name
     cpu_threads cpu_avx512                   (this machine: the CPUs this process may run on, or TF_NUM_INTRAOP_THREADS
                                              when set, as TensorFlow sizes its intra-op pool; whether the CPU has
                                              AVX-512. oneDNN picks kernels by both: machine_facts)
-    tf_onednn                                (this machine: TensorFlow runs its oneDNN kernels by default, from the CPU's
-                                             features and TF_ENABLE_ONEDNN_OPTS: tf_onednn_default)
+    tf_onednn                                (this machine: TensorFlow runs its oneDNN kernels by default, from the
+                                             CPU's features and TF_ENABLE_ONEDNN_OPTS: tf_onednn_default)
     any all min max len zip abs sum prod range tuple sorted set   (the only callables, and:)
     differs('<model>')                       (the named wrong computation of conformance.core.models gives another
                                              result than the reference on this case's own inputs: another IEEE
