@@ -200,5 +200,6 @@ def test_the_onednn_fact_agrees_with_the_installed_tensorflow():
     """Where TensorFlow is installed (the tf envs), the fact the entries read is what TensorFlow itself decided."""
     pytest.importorskip("tensorflow")
     from tensorflow.python.util import _pywrap_util_port
+
     from conformance.harness.expectations import machine_facts
     assert machine_facts()["tf_onednn"] is bool(_pywrap_util_port.IsMklEnabled())
