@@ -9,8 +9,8 @@ The call: the source's one-node model (ai.onnx opset 22) with W and B as initial
 output shape filled in by onnx.shape_inference.infer_shapes (as exporters write it: onnx2tf 1.28.8 fails on the
 source model's output, declared with its rank and unknown dimensions, a legal ONNX declaration: it hands the strings
 'None' to tf.nn.conv*_transpose as output_shape, TypeError "Tensors in list passed to 'values' of 'ConcatV2' Op have
-types [<NOT CONVERTIBLE TO TENSOR>, ...]", on every call; where shape inference leaves dimensions unknown the entry
-onnx2tf-fails-on-unknown-output-dims states it),
+types [<NOT CONVERTIBLE TO TENSOR>, ...]", on every call; where shape inference cannot give the output's dimensions
+the checker has refused the model already, onnx-shape-inference-drops-output-dims),
 converted by onnx2tf.convert(onnx_graph=model, disable_model_save=True, non_verbose=True)
 (https://github.com/PINTO0309/onnx2tf, README "In-script Usage": convert() returns the tf_keras model;
 disable_model_save skips writing the saved_model and .tflite files, the conversion is the same), and the returned
@@ -79,10 +79,8 @@ def onnx2tf_conv_transpose(x, w, b, gy=None, *, strides, dilations, group, kerne
 
 
 class ConvTransposeConverted(Converted, onnx_adapter.ConvTranspose):
-    """onnx.ConvTranspose converted by onnx2tf: the source's rules, draws and spellings, another call."""
-
-    def arguments(self, params, conv, dtype, device, mode="eager"):
-        return super().arguments(params, conv, dtype, device, "eager")
+    """onnx.ConvTranspose converted by onnx2tf: the source's rules, draws, spellings and arguments, another call (its
+    only mode is eager, so the source's mode argument is always 'eager')."""
 
 
 def surfaces() -> list[Surface]:
