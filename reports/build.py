@@ -193,10 +193,13 @@ def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[
 
 
 def _errors_table(records: list[dict]) -> dict:
-    """The error catalogue's outcomes (conformance.views.errors_view) as rows x surface columns for the page."""
+    """The error catalogue's outcomes and the robustness property's drawn faults (conformance.views.errors_view), each
+    as rows x surface columns for the page."""
     rows = errors_view.build(records)
     columns = sorted({col for row in rows.values() for col in row["surfaces"]})
-    return {"rows": rows, "columns": columns}
+    drawn = errors_view.build_drawn(records)
+    drawn_columns = sorted({col for row in drawn.values() for col in row["surfaces"]})
+    return {"rows": rows, "columns": columns, "drawn": drawn, "drawn_columns": drawn_columns}
 
 
 def render(ctx: dict) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from conformance.core.spec import Conv
 from conformance.harness import behaviour as behaviour_mod
+from conformance.harness.crashkey import fresh_text
 from conformance.harness.expectations import Expectation
 
 from . import windows
@@ -40,6 +41,27 @@ class Card:
     crop_shifts: list[str] = field(default_factory=list)
     first_of_signature: bool = False     # the card that carries the signature's anchor (diff links to it)
     characterization: dict | None = None  # conformance.harness.characterize's result for a record of this card, if any
+    fresh: dict | None = None            # a crash: its reproducer run again alone (the record's `reproduced`)
+
+    @property
+    def fault_text(self) -> str:
+        """The fault a robustness or error-catalogue case put into the call ('' for a plain case)."""
+        f = self.minimal.get("fault")
+        if not isinstance(f, dict):
+            return ""
+        return f"{f.get('case')} ({f.get('fault')} = {json.dumps(f.get('value'), default=str)})"
+
+    @property
+    def crash_key(self) -> str:
+        """A crash's signature: the signal and the stderr line that says why, numbers normalized."""
+        return str((self.minimal.get("behaviour") or {}).get("key") or "") if self.signature.kind == "crash" else ""
+
+    @property
+    def fresh_text(self) -> str:
+        """Whether the crash reproduces alone in a fresh interpreter ('' for other kinds)."""
+        if self.signature.kind != "crash":
+            return ""
+        return fresh_text(self.fresh) if self.fresh else "not checked (records written before the fresh-process check)"
 
     @property
     def behaviour_text(self) -> str:
@@ -190,12 +212,14 @@ def build(records: list[dict], expectations: list[Expectation] | None = None) ->
         shifts = Counter(s for s in map(_shift, recs) if s)
         characterized = next((r["characterization"] for r in recs if isinstance(r.get("characterization"), dict)),
                              None)
+        fresh = next((r["reproduced"] for r in [minimal, *recs] if isinstance(r.get("reproduced"), dict)), None)
         cards.append(Card(
             signature=sig, framework=framework, version=version, status=status, records=len(recs),
             properties=[(p, props[p]) for p in order], devices=sorted({str(r.get("device")) for r in recs}),
             dtypes=sorted({str(r.get("dtype")) for r in recs}), minimal=minimal,
             expectation=by_id.get(sig.cls) if sig.covered else None, diagrams=windows.diagrams(minimal),
-            crop_shifts=[f"{s} x{n}" for s, n in shifts.most_common(6)], characterization=characterized))
+            crop_shifts=[f"{s} x{n}" for s, n in shifts.most_common(6)], characterization=characterized,
+            fresh=fresh))
     cards.sort(key=lambda c: (-STATUS_RANK.get(c.status, 0), c.signature.surface, c.signature.kind,
                               c.signature.cls, c.version))
     seen: set[Signature] = set()

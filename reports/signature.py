@@ -69,7 +69,9 @@ def detail_class(r: dict) -> str:
     look different (returned vs raised, the exception class, longer vs shorter)."""
     kind, actual, expected = r.get("kind"), r.get("actual") or {}, r.get("expected") or {}
     if kind == "crash":
-        return re.sub(r"\d+(\.\d+)?", "N", str(actual.get("error") or "the process died"))
+        # the signal and the stderr line that says why (conformance.harness.crashkey), where the record has it
+        key = (r.get("behaviour") or {}).get("key")
+        return key or re.sub(r"\d+(\.\d+)?", "N", str(actual.get("error") or "the process died"))
     if kind == "error-vs-result":
         if "refusal" in expected:
             return "the docs refuse it; the framework returned a result"

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from conformance.harness import robustness
 from conformance.harness.check import Case
 from suites.strategies import accepted, judged, scaled, seeds
+from suites.test_conformance import _is_final
 
-EXAMPLES = 30
+EXAMPLES = 60
 
 
 @settings(max_examples=scaled(EXAMPLES))
@@ -43,4 +44,5 @@ def test_robustness(target, judge, data):
     case = judged(judge, "robustness", surface, adapter.version, data, draw_case)
     fault = drawn[case.fault]
     outcome = robustness.run(surface, case, fault, adapter.version)
-    judge.judge("robustness", surface, adapter.version, case, outcome, intent=fault.label, fault=fault.json())
+    judge.judge("robustness", surface, adapter.version, case, outcome, final=_is_final(), intent=fault.label,
+                fault=fault.json())

@@ -35,6 +35,7 @@ real adapter (or framework) has:
   abort-on-malformed-stride  os.abort() when the stride is not a sequence of ints in [1, 2**31) (None, a string, an
                        empty or nested sequence, an entry 0, -1, 2**31 or 1.5: only robustness faults reach it), like a
                        framework's failed C++ check on an attribute
+  hang-on-malformed-stride   sleeps for an hour on the same strides (a call that never returns)
 Parameters beyond 2**20 (only robustness faults draw them) raise ValueError: the fake refuses them cleanly, as the
 frameworks do, instead of trying to allocate the output.
 """
@@ -53,9 +54,10 @@ DOC = "tests/fake_adapter.py (module docstring)"
 
 MUTATIONS = ("none", "crop-off-by-one", "kernel-not-flipped", "output-padding-wrong-side", "layout-transposed",
              "dilation-ignored", "groups-mixed", "float64-as-float16", "swallow-refusal", "refuse-valid",
-             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride")
+             "wrong-values", "short-output", "abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride",
+             "hang-on-malformed-stride")
 # these kill the process making the call
-CRASHING = ("abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride")
+CRASHING = ("abort-on-stride-3", "segfault-on-stride-3", "abort-on-malformed-stride", "hang-on-malformed-stride")
 
 
 def to_framework_kernel(w: np.ndarray, mutation: str = "none") -> np.ndarray:
@@ -77,9 +79,12 @@ def fake_conv_transpose(x, w, b, stride, padding, output_padding, dilation, grou
     flipped dilated kernel. Independent of conformance.core.reference by construction."""
     if mutation not in MUTATIONS:
         raise ValueError(f"fake: unknown mutation {mutation!r}; known: {', '.join(MUTATIONS)}")
-    if mutation == "abort-on-malformed-stride" and not (
+    if mutation in ("abort-on-malformed-stride", "hang-on-malformed-stride") and not (
             isinstance(stride, (tuple, list)) and stride
             and all(isinstance(s, int) and not isinstance(s, bool) and 0 < s < 2 ** 31 for s in stride)):
+        if mutation.startswith("hang"):
+            import time
+            time.sleep(3600)
         os.abort()
     if any(not isinstance(v, int) or isinstance(v, bool) or abs(v) > 2 ** 20
            for v in (*stride, *padding, *output_padding, *dilation, groups)):

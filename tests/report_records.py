@@ -20,7 +20,7 @@ BASE = {
     "actual": {"shape": [1, 1, 8], "found_crop": None}, "verdict": "pass", "kind": None, "status": "pass",
     "err_over_bound": 0.25, "expected_divergence": None, "expectations_matched": [], "detail": "",
     "reproducer": "import numpy as np\nprint('reproduce me')\n", "intent": None, "fault": None, "converts": None,
-    "exported": None,
+    "exported": None, "reproduced": None,
     "entries": {}, "behaviour": None, "draws": None, "characterization": None,
 }
 

@@ -75,7 +75,7 @@ def test_a_crash_statement_names_the_signal_and_the_stderr():
     assert e.states(abort, NS)[0]
     assert not e.states(behaviour.crash("killed by SIGSEGV", "Window dimensions do not match"), NS)[0]
     assert not e.states(behaviour.crash("killed by SIGABRT", "free(): invalid next size"), NS)[0]
-    assert behaviour.crash("timed out after 300 s", "")["signal"] == "timeout"
+    assert behaviour.crash("timed out after 300 s", "")["signal"] == "hang"
     assert behaviour.crash("exit status 3 without a result", "")["signal"] == "exit 3"
 
 

@@ -55,3 +55,34 @@ def test_each_card_kind_says_what_the_call_did(name, rec, must, must_not):
         assert words in text, f"{name}: {text!r} lacks {words!r}"
     for words in must_not:
         assert words not in text, f"{name}: {text!r} says {words!r}"
+
+
+def _abort(key: str, message: str, **over) -> dict:
+    stderr = f"F0000 00:00:1.5 42 ops.cc:610] Check failed: {message}\nFatal Python error: Aborted"
+    return crash(**{"status": "divergence", "expected_divergence": None, "expectations_matched": [], "entries": {},
+                    "property": "robustness", "final": True,
+                    "fault": {"case": "strides:first-entry-huge", "fault": "strides", "value": [2 ** 31, 1],
+                              "expect": "any"},
+                    "behaviour": {"outcome": "crash", "signal": "SIGABRT", "stderr": stderr, "key": key}, **over})
+
+
+def test_one_card_per_crash_signature_with_its_fault_signature_and_fresh_process_check():
+    key_a = "SIGABRT: ops.cc] Check failed: Dimension N must be >= N"
+    fresh = {"outcome": "crash", "signal": "SIGABRT", "key": key_a, "same_signature": True, "data_limit": 2 ** 30}
+    records = [_abort(key_a, "Dimension -2147483648 must be >= 0", seed=1, reproduced=fresh),
+               _abort(key_a, "Dimension -4294967296 must be >= 0", seed=2),       # the same bug, other numbers
+               _abort("SIGABRT: ops.cc] Check failed: index >= N", "index >= 0", seed=3)]
+    by_key = {c.crash_key: c for c in cards.build(records)}
+    assert set(by_key) == {key_a, "SIGABRT: ops.cc] Check failed: index >= N"}
+    card = by_key[key_a]
+    assert card.records == 2 and card.signature.cls == key_a
+    assert card.fault_text == "strides:first-entry-huge (strides = [2147483648, 1])"
+    assert card.fresh_text == "reproduced in a fresh process, data segment capped at 1 GiB: SIGABRT, the same signature"
+    assert "not checked" in by_key["SIGABRT: ops.cc] Check failed: index >= N"].fresh_text
+
+
+def test_a_crash_that_needs_the_worker_history_says_so():
+    fresh = {"outcome": "returned", "signal": None, "key": None, "same_signature": False, "data_limit": None}
+    card, = cards.build([_abort("SIGABRT: k", "k", reproduced=fresh)])
+    assert card.fresh_text == ("the reproducer returned in a fresh process: the death needs what ran before it in the "
+                               "worker")

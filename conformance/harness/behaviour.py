@@ -8,7 +8,8 @@ for the behaviour observed; a divergence inside a predicate that behaves otherwi
   raised            exception (class name), message (the informative first line), stage ('call', or for gradients
                     'forward' / 'gradient')
   returned          shape, found_crop                       the docs refuse the call and the framework returned
-  crash             signal ('SIGABRT', 'SIGSEGV', 'timeout', 'exit 3'), stderr (its last lines)
+  crash             signal ('SIGABRT', 'SIGSEGV', 'hang', 'exit 3'), stderr (its last lines), key (the signature:
+                    signal and the stderr line that says why, numbers normalized; conformance.harness.crashkey)
   shape             shape, length_delta (per spatial dim, actual - documented), found_crop, shift, shifts
   crop              shift, shifts (every equally near shift that matches too), found_crop
   value             err_over_bound, wrong_fraction, models  (conformance.core.models: the named wrong computations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.core import expr
+from conformance.harness import crashkey
 
 # statement field -> (type, the observed outcomes it applies to, what it tests)
 STATEMENT_FIELDS = {
@@ -39,7 +41,8 @@ STATEMENT_FIELDS = {
     "message": ("regex", ("raised",), "the exception's message (searched)"),
     "stage": ("choice", ("raised",), "where it raised: call, forward or gradient"),
     "returns": ("expression", ("returned",), "an expression over the case and shape, found_crop"),
-    "signal": ("regex", ("crash",), "the signal (SIGABRT, SIGSEGV), 'timeout' or 'exit N' (whole match)"),
+    "signal": ("regex", ("crash",),
+               "the signal (SIGABRT, SIGSEGV), 'hang' (no reply within the timeout) or 'exit N' (whole match)"),
     "stderr": ("regex", ("crash",), "the last lines of the dead process's stderr (searched)"),
     "relation": ("expression", ("shape", "crop"),
                  "an expression over the case and shape, length_delta, found_crop, shift, shifts (every equally near "
@@ -246,11 +249,12 @@ def crash(crash_text: str, stderr_tail: str) -> dict:
     if m:
         signal = m.group(1)
     elif crash_text.startswith("timed out"):
-        signal = "timeout"
+        signal = "hang"
     else:
         m = re.match(r"exit status (-?\d+)", crash_text)
         signal = f"exit {m.group(1)}" if m else crash_text
-    return {"outcome": "crash", "signal": signal, "stderr": stderr_tail[-2000:]}
+    return {"outcome": "crash", "signal": signal, "stderr": stderr_tail[-2000:],
+            "key": crashkey.signature(signal, stderr_tail)}
 
 
 def from_comparison(comparison, wrong_fraction: float | None = None, models: tuple = (),

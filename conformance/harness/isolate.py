@@ -153,6 +153,43 @@ def run_isolated(script: str, timeout: float | None = None) -> Isolated:
     return default_worker().run(script, timeout)
 
 
+def run_fresh(script: str, timeout: float = TIMEOUT_S, data_limit: int | None = None) -> Isolated:
+    """Run a self-contained script once in a new interpreter (`python -X faulthandler -c script`), as a user pasting
+    a reproducer would, under the data-segment cap `data_limit` (bytes) when given: whether a death the worker saw
+    happens alone, or needed what ran before it in the worker (a heap corrupted by an earlier call). What it did:
+    a crash (signal, 'exit status N', or timed out), the exception of its last traceback line, or a result
+    (y is None: nothing is read back)."""
+    def cap():
+        if data_limit:
+            import resource
+            resource.setrlimit(resource.RLIMIT_DATA, (data_limit, data_limit))
+
+    with tempfile.TemporaryDirectory(prefix="conformance-fresh-") as tmp:
+        try:
+            done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script], cwd=tmp, timeout=timeout,
+                                  capture_output=True, text=True, errors="replace", preexec_fn=cap)
+        except subprocess.TimeoutExpired as exc:
+            err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or ""
+            return Isolated(crash=f"timed out after {timeout:g} s", stderr_tail=_key_tail(err))
+    if done.returncode < 0:
+        return Isolated(crash=f"killed by {_signal_name(done.returncode)}", stderr_tail=_key_tail(done.stderr))
+    if done.returncode == 0:
+        return Isolated(stderr_tail=_key_tail(done.stderr))
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    m = re.match(r"([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\w*): ?(.*)", last)
+    if m:
+        return Isolated(error_type=m.group(1).rsplit(".", 1)[-1], error_message=m.group(2),
+                        stderr_tail=_key_tail(done.stderr))
+    return Isolated(crash=f"exit status {done.returncode} without a result", stderr_tail=_key_tail(done.stderr))
+
+
+def _key_tail(text: str, lines: int = 12) -> str:
+    """Worker._tail for a whole stderr text: its KEY_LINES, then its last `lines` lines."""
+    all_lines = (text or "").strip().splitlines()
+    key = [ln for ln in all_lines[:-lines] if KEY_LINES.search(ln)][:6]
+    return "\n".join(key + (["..."] if key else []) + all_lines[-lines:])
+
+
 _env_workers: dict[tuple, Worker] = {}
 
 

@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 
 from conformance.harness import behaviour as behaviour_mod
 from conformance.harness import expectations as exp
+from conformance.harness import isolate
 from conformance.harness.check import Case, Outcome, make_inputs, reproducer
+from conformance.harness.crashkey import fresh_text
 from conformance.harness.records import RecordWriter
 from conformance.harness.surface import Surface
 
@@ -76,6 +78,8 @@ class Judge:
     revisit_rate: float = 0.05
     test_id: str = ""                                  # the pytest item running now (conftest.py sets it)
     admitted: Counter = field(default_factory=Counter)   # entry id -> covered cases run
+    # (surface, crash signature) already run again in a fresh process by this judge (`_reproduce`)
+    reproduced: set = field(default_factory=set)
     skipped: Counter = field(default_factory=Counter)    # entry id -> covered cases drawn and not run
     characterizer: object = None                       # conformance.harness.characterize.Characterizer, when on
 
@@ -151,12 +155,33 @@ class Judge:
                                                                probe, status, intent)
         exported = (self._export(prop, surface, case) if status == "divergence" and final and outcome.kind != "crash"
                     else None)
+        reproduced = self._reproduce(surface, version, case, outcome, final)
         if self.writer is not None:
             self.writer.write(self._record(prop, surface, version, case, outcome, status, expected, matched, final,
-                                           intent, fault, verdicts, characterization, exported))
+                                           intent, fault, verdicts, characterization, exported, reproduced))
         if status == "divergence":
             raise DivergenceError(failure_message(prop, surface, version, case, outcome, broken, characterization,
-                                                  exported))
+                                                  exported, reproduced))
+
+    def _reproduce(self, surface: Surface, version: str, case: Case, outcome: Outcome, final: bool) -> dict | None:
+        """For a crash: the case's short reproducer run once more in a fresh interpreter (isolate.run_fresh), under
+        the worker's own timeout and memory cap, on the final (shrunk) replay of a failing example and on the first
+        crash of each signature this judge sees (an expected crash is never shrunk). What it did, and whether it
+        died with the same signature (conformance.harness.crashkey); None for anything else."""
+        if outcome.kind != "crash" or not outcome.behaviour:
+            return None
+        key = outcome.behaviour.get("key", "")
+        if not final and (surface.id, key) in self.reproduced:
+            return None
+        self.reproduced.add((surface.id, key))
+        timeout, data_limit = getattr(outcome, "limits", None) or (isolate.TIMEOUT_S, None)
+        got = isolate.run_fresh(_scripts(outcome)[0] or reproducer(surface, case, version), timeout, data_limit)
+        if got.crash:
+            seen = behaviour_mod.crash(got.crash, got.stderr_tail)
+            return {"outcome": "crash", "signal": seen["signal"], "key": seen["key"],
+                    "same_signature": seen["key"] == key, "data_limit": data_limit}
+        return {"outcome": "raised" if got.error_type else "returned", "signal": None, "key": None,
+                "same_signature": False, "data_limit": data_limit}
 
     def _export(self, prop: str, surface: Surface, case: Case) -> str | None:
         """For a failing case of a conversion surface (one with `export`, conformance.harness.surface.Converted):
@@ -178,7 +203,7 @@ class Judge:
         return str(path) if path.exists() else None
 
     def _record(self, prop, surface, version, case, outcome, status, expected, matched, final, intent,
-                fault, verdicts=None, characterization=None, exported=None) -> dict:
+                fault, verdicts=None, characterization=None, exported=None, reproduced=None) -> dict:
         doc = outcome.documented
         comparison = outcome.comparison
         return {
@@ -210,6 +235,7 @@ class Judge:
             "intent": intent, "fault": fault,
             "converts": surface.extra.get("converts"),
             "exported": exported,
+            "reproduced": reproduced,
         }
 
 
@@ -233,7 +259,7 @@ def _conv_json(case: Case) -> dict:
 
 def failure_message(prop: str, surface: Surface, version: str, case: Case, outcome: Outcome,
                     broken: list | None = None, characterization: dict | None = None,
-                    exported: str | None = None) -> str:
+                    exported: str | None = None, reproduced: dict | None = None) -> str:
     doc = outcome.documented
     verdict = outcome.detail.splitlines()[0] if outcome.detail else ""
     return "\n".join([
@@ -249,6 +275,8 @@ def failure_message(prop: str, surface: Surface, version: str, case: Case, outco
         *([f"  characterization: {characterization.get('summary', '')}"] if characterization else []),
         *([f"  exported:  {exported} (the ONNX model of the conversion; the reproducer below makes it again)"]
           if exported else []),
+        *([f"  signature: {(outcome.behaviour or {}).get('key', '')}", f"  fresh:     {fresh_text(reproduced)}"]
+          if outcome.kind == "crash" else []),
         "  if this is a known framework behaviour, add an entry to suites/expected_divergences.toml",
         "  reproduce:",
         textwrap.indent(_scripts(outcome)[0] or reproducer(surface, case, version, documented=doc), "    "),

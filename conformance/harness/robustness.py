@@ -46,12 +46,35 @@ INPUT_FAULTS = {
     "w-empty-kernel": "w = w[..., :0]",
     "x-reversed-view": "x = x[..., ::-1]",
     "x-strided-view": "x = np.repeat(x, 2, axis=-1)[..., ::2]",
+    "x-as-nested-list": "x = x.tolist()",
+    "w-extra-spatial-dim": "w = w[..., None]",
+    "w-missing-spatial-dim": "w = w[..., 0]",
 }
 
 
+class Spelled:
+    """A faulty value made by code in the reproducer (an array where a list of numbers goes): its repr is that code,
+    so the call line (conformance.core.source.call_line spells values by repr) builds it in the script."""
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __repr__(self) -> str:
+        return self.code
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Spelled) and other.code == self.code
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
 def _int_faults(value: int) -> list[tuple[str, Any]]:
+    # plus-one: one past a limit where the value sits at it (groups that no longer divide the channels, an
+    # output_padding equal to the stride), a legal change elsewhere
     return [("zero", 0), ("negative", -1), ("min-int32", -HUGE), ("huge", HUGE), ("huge-int64", 2 ** 63),
-            ("non-integer", value + 0.5), ("bool", True), ("none", None), ("string", str(value))]
+            ("plus-one", value + 1), ("non-integer", value + 0.5), ("bool", True), ("none", None),
+            ("string", str(value)), ("as-array", Spelled(f"np.asarray({value!r})"))]
 
 
 def _is_int(v) -> bool:
@@ -76,7 +99,11 @@ def argument_faults(value: Any) -> list[tuple[str, Any]]:
                                       ("nested", type(value)([value]))]
         if seq:
             out += [("one-more-entry", type(value)(seq + seq[-1:])), ("one-fewer-entry", type(value)(seq[:-1]))]
+            if len(seq) > 1:            # e.g. an output_shape without its batch entry
+                out += [("without-first-entry", type(value)(seq[1:]))]
             first = seq[0]
+            if all(_is_int(v) for v in seq):      # a tensor where the docs ask for a list of numbers
+                out += [("as-array", Spelled(f"np.asarray({seq!r})"))]
             if _is_int(first):
                 out += [(f"first-entry-{kind}", type(value)([bad, *seq[1:]])) for kind, bad in _int_faults(first)
                         if kind in ("zero", "negative", "huge", "non-integer")]
@@ -134,7 +161,8 @@ def _jsonable(value: Any) -> Any:
 
 # -- one case, in the worker ---------------------------------------------------------------------------------------
 DOC = "never a process death: a result or a Python exception (the frameworks' own error model; issue robustness)"
-TIMEOUT_S = 30.0      # a hang: a normal call here takes well under a second; a fresh worker imports in seconds
+# a hang: a normal call here takes well under a second; a fresh worker imports in seconds
+TIMEOUT_S = float(os.environ.get("CONFORMANCE_ROBUSTNESS_TIMEOUT", "30"))
 # the worker's data-segment cap: a fault asking for a 2**31-long dimension is a legal request for some frameworks
 # (JAX returned a 16 GiB array after 33 s here without it; with it, RESOURCE_EXHAUSTED: Out of memory)
 DATA_LIMIT = int(os.environ.get("CONFORMANCE_ROBUSTNESS_DATA_LIMIT", str(6 * 2 ** 30)))
@@ -153,6 +181,34 @@ def worker() -> Worker:
 @dataclass(frozen=True)
 class RobustnessOutcome(Outcome):
     scripts: tuple[str, str] | None = None      # (short, checked) reproducers: the faulty call; the judge prints it
+    limits: tuple[float, int] | None = None     # (timeout, data-segment cap) the call ran under: a fresh process
+                                                # re-running a crash (Judge._reproduce) gets the same
+
+
+def checked_script(text: str) -> str:
+    """The record's reproducer of a faulty call: `text` run in a child interpreter, so that running it reports a
+    death instead of suffering it; it fails (AssertionError) when the call kills the process or hangs, and prints
+    what the call did otherwise."""
+    return "\n".join([
+        "# checks the robustness oracle: the faulty call below must return or raise a Python exception in a fresh",
+        "# process, never kill it (signal) or hang",
+        "import resource, signal, subprocess, sys",
+        f"CALL = {text!r}",
+        f"CAP = {DATA_LIMIT}  # the child's data segment (bytes): a 2**31-long output fails to allocate",
+        "try:",
+        f"    done = subprocess.run([sys.executable, '-X', 'faulthandler', '-c', CALL], timeout={TIMEOUT_S:g},",
+        "                          capture_output=True, text=True,",
+        "                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (CAP, CAP)))",
+        "except subprocess.TimeoutExpired:",
+        f"    raise AssertionError('DIVERGES: the call hung (no return within {TIMEOUT_S:g} s)')",
+        "tail = (done.stderr.strip().splitlines() or [''])[-1]",
+        "if done.returncode < 0:",
+        "    print(done.stderr[-2000:], file=sys.stderr)",
+        "    name = signal.Signals(-done.returncode).name",
+        "    raise AssertionError(f'DIVERGES: the call killed its process with {name}')",
+        "did = 'returned shape ' + done.stdout.strip() if done.returncode == 0 else 'raised ' + tail",
+        "print('as documented: ' + did)",
+    ])
 
 
 def script(surface: Surface, case: Case, fault: Fault, version: str = "") -> str:
@@ -189,4 +245,4 @@ def run(surface: Surface, case: Case, fault: Fault, version: str = "") -> Robust
         out = Outcome("pass", None, documented, detail=f"returned shape {shape} (recorded for the errors view)",
                       observed=f"returned shape {shape}", shape=shape)
     return RobustnessOutcome(**{f.name: getattr(out, f.name) for f in dataclasses.fields(Outcome)},
-                             scripts=(text, text))
+                             scripts=(text, checked_script(text)), limits=(TIMEOUT_S, DATA_LIMIT))
