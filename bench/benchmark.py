@@ -38,6 +38,10 @@ JAX: the jax env runs twice with CONFORMANCE_JAX_CACHE_DIR set to one fresh, emp
 on JAX's persistent compilation cache there, for every compile): "cold" fills the cache, "warm" reads it. The ci
 profile is derandomized, so the warm run draws the same shapes. keras-jax gets the same cache through JAX's own
 JAX_COMPILATION_CACHE_DIR variables (the keras adapter does not configure JAX), also cold then warm.
+Each JAX run also prints JAX's own compile events in the test process (bench/pytest_timing.py, jax.monitoring):
+backend compiles, their seconds, lowering seconds, persistent-cache hits. The jax env then runs a third time, cold,
+with JAX_DISABLE_MOST_OPTIMIZATIONS=1: what XLA's optimizations cost in compile time, and whether any verdict
+changes (a measurement only; the suite checks the default compiler configuration, the one users run).
 
 Part 2, the reference against onnx.reference (needs `onnx`): the same transposed convolution, float64, through
 conformance.core.reference.conv_transpose and through onnx.reference.ReferenceEvaluator on a one-node ConvTranspose
@@ -136,13 +140,14 @@ def _read_records(path: Path) -> list[dict]:
     return out
 
 
-def run_suite(env_name: str, label: str, profile: str, work: Path, cache_dir: str | None = None) -> SuiteRun:
+def run_suite(env_name: str, label: str, profile: str, work: Path, cache_dir: str | None = None,
+              extra_env: dict | None = None) -> SuiteRun:
     tag = label.replace(" ", "-")
     records, timing, log = work / f"{tag}.jsonl", work / f"{tag}.timing.json", work / f"{tag}.log"
     framework = "keras" if env_name.startswith("keras-") else env_name
     cmd = [sys.executable, "-m", "pytest", "suites", "--framework", framework, "--records", str(records),
            "-p", "no:cacheprovider", "-q", "-p", "pytest_timing"]
-    env = _env_for(env_name, profile, timing, cache_dir)
+    env = {**_env_for(env_name, profile, timing, cache_dir), **(extra_env or {})}
     start = time.time()
     with log.open("w") as fh:
         rc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
@@ -293,8 +298,38 @@ def report_suite(run: SuiteRun, a: dict, out: Out) -> None:
         iso = f"{s['isolated']}, {s['isolated_s']:.1f}" if s["isolated"] else ""
         out(f"     {sid:<46} {s['records']:5d} {s['wall']:7.1f} {s['call']:8.2f} "
             f"{_ratio(s['wall'], s['call']):6.1f}  {iso}")
+    jax = run.timing.get("jax")
+    if jax:
+        out(f"   JAX in this process: {jax['compiles']} backend compiles, {jax['compile_s']:.1f} s "
+            f"({_pct(jax['compile_s'], run.process_s)} of the process), lowering {jax['lower_s']:.1f} s, "
+            f"persistent-cache hits {jax['cache_hits']}")
     if run.rc not in (0, 1):
         out(f"   pytest exit status {run.rc}: see {run.log}")
+
+
+def unoptimized(cold: SuiteRun, cold_a: dict, profile: str, work: Path, out: Out) -> None:
+    """What jax_disable_most_optimizations would save: the jax env once more, cold (a fresh cache), with XLA's
+    optimizations mostly off. A measurement only: the suite checks the compiler configuration users run (the
+    default), and a run without optimizations is a different program (other fusions, other accumulation orders), so
+    its verdicts are compared here, not adopted."""
+    cache = tempfile.mkdtemp(prefix="jax-cache-unoptimized-", dir=work)
+    run = run_suite("jax", "jax cold, most optimizations off", profile, work, cache,
+                    {"JAX_DISABLE_MOST_OPTIMIZATIONS": "1"})
+    a = analyse(run)
+    report_suite(run, a, out)
+    before, after = cold.timing.get("jax") or {}, run.timing.get("jax") or {}
+
+    def verdicts(r):
+        return {(x.get("surface"), x.get("property"), x.get("seed"), json.dumps(x.get("config"), sort_keys=True)):
+                (x.get("verdict"), x.get("status")) for x in r.records}
+    v0, v1 = verdicts(cold), verdicts(run)
+    common = set(v0) & set(v1)
+    changed = sum(1 for k in common if v0[k] != v1[k])
+    out(f"== jax cold, default vs most optimizations off: process {cold.process_s:.1f} s -> {run.process_s:.1f} s; "
+        f"backend compile {before.get('compile_s', 0):.1f} s -> {after.get('compile_s', 0):.1f} s over "
+        f"{before.get('compiles', 0)} -> {after.get('compiles', 0)} compiles; Σ call_s {cold_a['sigma_call']:.2f} s "
+        f"-> {a['sigma_call']:.2f} s; {changed} of {len(common)} common cases changed verdict or status")
+    out()
 
 
 def _dir_size(path: str) -> tuple[int, int]:
@@ -327,6 +362,8 @@ def part_suites(envs: list[str], profile: str, work: Path, out: Out) -> list[tup
                 f"{ca['w_prop']:.1f} s -> {wa['w_prop']:.1f} s; Σ call_s {ca['sigma_call']:.2f} s -> "
                 f"{wa['sigma_call']:.2f} s; isolated children {ca['isolated_s']:.1f} s -> {wa['isolated_s']:.1f} s")
             out()
+            if env_name == "jax":
+                unoptimized(c, ca, profile, work, out)
         else:
             run = run_suite(env_name, env_name, profile, work)
             a = analyse(run)

@@ -13,6 +13,9 @@ end of the run. Nothing here changes what the suite checks. It records:
     its write) and each loaded surface's documented semantics. Only the outermost timed step counts. A wrapper
     is only installed where the name exists, so the plugin survives refactors of the core; a missing step reads
     as absent in the report. Each wrapper costs two perf_counter calls.
+  - JAX's own compile events (jax.monitoring, where jax is imported in this process: the jax and keras-jax envs):
+    how many backend compiles ran and their seconds, the seconds lowering jaxprs to MLIR, and the persistent
+    compilation cache's hits. The isolated cases' child processes compile on their own and are not counted.
 """
 
 from __future__ import annotations
@@ -25,7 +28,35 @@ import time
 import pytest
 
 _T_IMPORT = time.time()
-_state: dict = {"marks": {"plugin_import": _T_IMPORT}, "tests": {}, "hypothesis": {}, "spans": {}, "patched": []}
+_state: dict = {"marks": {"plugin_import": _T_IMPORT}, "tests": {}, "hypothesis": {}, "spans": {}, "patched": [],
+               "jax": None}
+# jax.monitoring event names (jax 0.4-0.10): a backend compile's duration, lowering to MLIR, a persistent-cache hit
+JAX_COMPILE = "/jax/core/compile/backend_compile_duration"
+JAX_LOWER = "/jax/core/compile/jaxpr_to_mlir_module_duration"
+JAX_CACHE_HIT = "/jax/compilation_cache/cache_hits"
+
+
+def _listen_to_jax() -> None:
+    """Count JAX's compile events from here on, if jax is imported (never imports it)."""
+    import sys
+    monitoring = sys.modules.get("jax.monitoring")
+    if monitoring is None or _state["jax"] is not None:
+        return
+    counts = _state["jax"] = {"compiles": 0, "compile_s": 0.0, "lower_s": 0.0, "cache_hits": 0}
+
+    def on_duration(event, duration, **_):
+        if event == JAX_COMPILE:
+            counts["compiles"] += 1
+            counts["compile_s"] += duration
+        elif event == JAX_LOWER:
+            counts["lower_s"] += duration
+
+    def on_event(event, **_):
+        if event == JAX_CACHE_HIT:
+            counts["cache_hits"] += 1
+
+    monitoring.register_event_duration_secs_listener(on_duration)
+    monitoring.register_event_listener(on_event)
 _current = {"nodeid": None, "depth": 0}
 
 
@@ -71,6 +102,7 @@ def pytest_configure(config):
 
 def pytest_collection_finish(session):
     _state["marks"]["collection_finish"] = time.time()
+    _listen_to_jax()          # the adapters are loaded by now: jax is imported where the env uses it
     # the surfaces' documented semantics: wrapped per loaded surface object (an instance attribute)
     try:
         import adapters

@@ -203,3 +203,17 @@ def test_the_onednn_fact_agrees_with_the_installed_tensorflow():
 
     from conformance.harness.expectations import machine_facts
     assert machine_facts()["tf_onednn"] is bool(_pywrap_util_port.IsMklEnabled())
+
+
+def test_a_condition_is_evaluated_after_the_conditions_it_uses_whatever_their_order():
+    # with_conditions once evaluated a condition before one it uses when both were pending (an order that depended on
+    # set iteration): every order of three chained conditions must work
+    import itertools
+
+    from conformance.harness.expectations import with_conditions
+    chain = {"a": "b and c", "b": "c or rank == 2", "c": "rank >= 1"}
+    for order in itertools.permutations(chain):
+        conditions = {name: chain[name] for name in order}
+        for text in ("a", "b and a", "c and b and a", "a or c"):
+            out = with_conditions(text, {"rank": 2}, conditions)
+            assert out["a"] is True and out["b"] is True and out["c"] is True, (order, text, out)

@@ -11,6 +11,7 @@ compiled once (`compiled`). Evaluation sees the given names and FUNCTIONS, nothi
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from typing import Any
 
@@ -53,12 +54,19 @@ def check(expr: str) -> ast.Expression:
     return tree
 
 
-def names(expr: str) -> set[str]:
-    """The free names `expr` reads (comprehension variables and FUNCTIONS excluded)."""
+def names(expr: str) -> frozenset[str]:
+    """The free names `expr` reads (comprehension variables and FUNCTIONS excluded). Cached per text: the judge asks
+    it of every entry's predicate and named condition for every case (88,000 parses in a tf run's shapes and values,
+    three quarters of their wall before the cache; bench/README.md)."""
+    return _names(expr)
+
+
+@functools.lru_cache(maxsize=None)
+def _names(expr: str) -> frozenset[str]:
     tree = check(expr)
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} \
-        - bound - set(FUNCTIONS)
+    return frozenset({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                     - bound - set(FUNCTIONS))
 
 
 _cache: dict[str, Any] = {}

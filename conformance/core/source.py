@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dis
+import functools
 import inspect
 import textwrap
 import types
@@ -42,9 +43,12 @@ def dependencies(fn: Callable) -> list[Callable]:
     return out
 
 
+@functools.lru_cache(maxsize=None)
 def source_of(fn: Callable, docstrings: bool = False) -> str:
     """The source of `fn` and of its shipped helpers (helpers first), decorators dropped, and the docstrings too
-    unless `docstrings` (they are the code's documentation, not its behaviour: reproducers stay short)."""
+    unless `docstrings` (they are the code's documentation, not its behaviour: reproducers stay short). Cached per
+    function: every record's reproducer prints its surface's call, and reading and parsing the source each time was
+    a third of a torch run's wall (8.5 ms per record, measured with cProfile; bench/README.md)."""
     parts = []
     for f in dependencies(fn):
         text = textwrap.dedent(inspect.getsource(f))

@@ -95,7 +95,7 @@ class Expectation:
 
     def applies_to(self, surface_id: str) -> bool:
         """`surface` is a glob on surface ids, or several joined by '|'."""
-        return any(fnmatch.fnmatchcase(surface_id, glob.strip()) for glob in self.surface.split("|"))
+        return _globs_match(self.surface, surface_id)
 
     def matches(self, namespace: dict[str, Any]) -> bool:
         try:
@@ -122,18 +122,26 @@ class Expectation:
             raise ExpectationsError(f"entry {self.id!r}: behaviour {exc}") from None
 
 
+@functools.lru_cache(maxsize=None)
+def _globs_match(globs: str, surface_id: str) -> bool:
+    """Cached: every judged case asks it of every entry (some 240,000 times in a torch run)."""
+    return any(fnmatch.fnmatchcase(surface_id, glob.strip()) for glob in globs.split("|"))
+
+
 def with_conditions(text: str, namespace: dict[str, Any], conditions: dict[str, str]) -> dict[str, Any]:
     """`namespace` plus the value of every named condition `text` uses (and those they use), evaluated on it."""
     out = dict(namespace)
-    pending = [n for n in expr.names(text) if n in conditions and n not in out]
-    while pending:
-        name = pending[-1]
-        needs = [n for n in expr.names(conditions[name]) if n in conditions and n not in out and n not in pending]
-        if needs:
-            pending += needs
-            continue
-        pending.pop()
+
+    def evaluate(name: str) -> None:
+        # the conditions it uses first (depth first; the file has no cycles: _conditions refuses them)
+        for used in sorted(expr.names(conditions[name])):
+            if used in conditions and used not in out:
+                evaluate(used)
         out[name] = bool(expr.evaluate(conditions[name], out))
+
+    for name in sorted(expr.names(text)):
+        if name in conditions and name not in out:
+            evaluate(name)
     return out
 
 
