@@ -49,6 +49,19 @@ def test_bias_on_the_last_axis_applies_only_where_the_broadcast_works():
     assert models.bias_on_last_spatial_axis(x, w, b, Problem(conv, Window((0,), (3,)))) is None
 
 
+def test_bias_dropped_is_the_convolution_alone_and_needs_a_bias():
+    conv = Conv((2,), (1,), (2,), (1,), c_in=1, c_out=2, bias=True)
+    problem = Problem(conv, Window((0,), (3,)), "float64")
+    x, w, b = np.array([[[1.0, 2.0]]]), np.array([[[10.0], [20.0]]]), np.array([0.5, 0.25])
+    # by hand: a 1-tap kernel at stride 2 puts x[0] * w at 0, x[1] * w at 2, nothing at 1; no bias anywhere
+    np.testing.assert_allclose(models.bias_dropped(x, w, b, problem), [[[10.0, 0.0, 20.0], [20.0, 0.0, 40.0]]])
+    assert "bias-dropped" in models.matching_values(np.array([[[10.0, 0.0, 20.0], [20.0, 0.0, 40.0]]]), x, w, b,
+                                                    problem)
+    assert "bias-dropped" not in models.matching_values(reference.conv_transpose(x, w, b, problem), x, w, b, problem)
+    assert models.bias_dropped(x, w, None, Problem(Conv((2,), (1,), (2,), (1,), c_in=1, c_out=2), Window((0,), (3,)))) \
+        is None
+
+
 def test_the_class_pattern_of_a_zero_stuffing_implementation_is_matched_with_an_inf_tap():
     conv = Conv((3,), (2,), (2,), (1,), c_in=1, c_out=1)
     problem = Problem(conv, Window((0,), (conv.full_size[0],)), "float64")

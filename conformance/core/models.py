@@ -39,6 +39,13 @@ def bias_on_last_spatial_axis(x, w, b, problem: Problem):
     return y + np.asarray(b, np.float64).reshape(*([1] * (y.ndim - 1)), -1)
 
 
+def bias_dropped(x, w, b, problem: Problem):
+    """The convolution without its bias: y = conv, the bias never added. Defined when there is a bias."""
+    if b is None or not problem.conv.bias:
+        return None
+    return reference.conv_transpose(x, w, None, problem)
+
+
 def zero_stuffed_correlation(x, w, b, problem: Problem, dense_kernel: bool = False):
     """The transposed convolution computed as a correlation of the zero-stuffed, zero-padded input with the flipped
     kernel, every tap multiplying every position of the padded input, stuffed and padding zeros included (IEEE:
@@ -171,6 +178,7 @@ def zero_stuffed_correlation_dense_kernel(x, w, b, problem: Problem):
 MODELS: dict[str, Callable] = {
     "kernel-channels-swapped": kernel_channels_swapped,
     "bias-on-last-spatial-axis": bias_on_last_spatial_axis,
+    "bias-dropped": bias_dropped,
     "zero-stuffed-correlation": zero_stuffed_correlation,
     "zero-stuffed-correlation-dense-kernel": zero_stuffed_correlation_dense_kernel,
     "groups-densified": groups_densified,
