@@ -52,6 +52,14 @@ pads are >= 0, so the problems use c >= 0. The ONNX kernel layout (C_in, C_out/g
 Prints the max |ours - onnx| (target <= 1e-12), the best-of-n time per call of each, and onnx / ours (target
 >= 100). Evaluator construction is outside the timing; both get the same float64 arrays.
 
+Part 3, with --tox or --tox-only: the README's main command, `python -m tox p` (every framework env two at a time on
+two cores, then the summary), run three times in this checkout: once with --notest (env creation; cached by tox
+until pyproject.toml changes, so usually seconds), then twice with XDG_CACHE_HOME on one fresh, empty folder, which
+moves only JAX's compilation cache (tox.ini [jax_cache]; the envs exist, so pip does not run): "cold" compiles every
+JAX shape, "warm" finds them. Prints each run's wall, tox's own per-env run time (`cmd`, from its final report), the
+sum of those and warm / cold. The runs write the records and the report where the main job writes them
+(reports/records/tox, reports/); a failing env is printed whole and the part reports the failure.
+
 Timings come from whatever machine runs this; on a shared machine they move with its load.
 """
 
@@ -60,6 +68,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -541,6 +550,58 @@ def _envs(spec: str) -> list[str]:
     return out
 
 
+# -- part 3: the main job under tox ------------------------------------------------------------------------------
+TOX_REPORT = re.compile(r"^  (?P<env>[\w.-]+): (?P<status>OK|FAIL[^(]*|SKIP[^(]*) ?\("
+                        r"(?P<total>[\d.]+)=setup\[(?P<setup>[\d.]+)\](?:\+cmd\[(?P<cmd>[\d.,]+)\])? seconds\)")
+
+
+def tox_report(text: str) -> dict[str, dict]:
+    """tox's final report, per env: status, total, setup and run (the sum of its `cmd` entries) seconds."""
+    envs = {}
+    for line in text.splitlines():
+        m = TOX_REPORT.match(line)
+        if m:
+            cmd = sum(float(v) for v in (m["cmd"] or "0").split(","))
+            envs[m["env"]] = {"status": m["status"].strip(), "total": float(m["total"]), "setup": float(m["setup"]),
+                              "run": cmd}
+    return envs
+
+
+def run_tox(args: list[str], env: dict, log: Path) -> tuple[int, float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "tox", *args], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - started
+    log.write_text(done.stdout)
+    return done.returncode, wall, done.stdout
+
+
+def part_tox(work: Path, out: Out) -> None:
+    out("## the main job under tox (`python -m tox p`), JAX compilation cache cold then warm")
+    base = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR",)}
+    rc, wall, text = run_tox(["p", "--notest"], base, work / "tox-notest.log")
+    out(f"  env creation (tox p --notest): {wall:.0f} s, rc {rc}")
+    if rc != 0:
+        out(text[-4000:])
+        return
+    cache = work / "xdg-cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for label in ("cold", "warm"):
+        rc, wall, text = run_tox(["p"], {**base, "XDG_CACHE_HOME": str(cache)}, work / f"tox-{label}.log")
+        envs = tox_report(text)
+        runs[label] = (rc, wall, envs)
+        run_sum = sum(e["run"] for e in envs.values())
+        out(f"  {label}: wall {wall:.0f} s, rc {rc}; Σ run (tox's cmd) {run_sum:.0f} s over {len(envs)} envs")
+        for name, e in envs.items():
+            out(f"    {name:18s} {e['status']:4s} run {e['run']:6.1f} s  setup {e['setup']:5.1f} s")
+        if rc != 0:
+            out(text[-4000:])
+    if all(r[0] == 0 for r in runs.values()):
+        out(f"  warm / cold wall: {_ratio(runs['warm'][1], runs['cold'][1]):.2f} "
+            f"({runs['warm'][1]:.0f} s / {runs['cold'][1]:.0f} s)")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--frameworks", default=",".join(ALL),
@@ -554,6 +615,9 @@ def main(argv=None) -> int:
                    help="cap the frameworks' CPU thread pools (OMP_NUM_THREADS, MKL_NUM_THREADS, "
                         "TF_NUM_INTRAOP_THREADS, TF_NUM_INTEROP_THREADS); default: as tox runs, uncapped")
     p.add_argument("--keep", help="keep the records, timing files, pytest logs and JAX caches in this folder")
+    p.add_argument("--tox", action="store_true",
+                   help="also time the main job, `tox p`, with JAX's cache cold, then warm")
+    p.add_argument("--tox-only", action="store_true", help="only the `tox p` timing (part 3)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.threads:
@@ -561,6 +625,8 @@ def main(argv=None) -> int:
             os.environ[name] = str(args.threads)
     out = Out(args.out)
     started = time.time()
+    if args.tox_only:
+        args.onnx_only, args.no_onnx, args.tox = True, True, True
     if not args.onnx_only:
         envs = _envs(args.frameworks)
         if args.keep:
@@ -576,6 +642,14 @@ def main(argv=None) -> int:
         out()
     if not args.no_onnx:
         part_onnx(out, args.onnx_budget)
+    if args.tox:
+        work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="conformance-bench-tox-"))
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            part_tox(work, out)
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
     out(f"# benchmark wall {time.time() - started:.0f} s")
     return 0
 
