@@ -54,15 +54,11 @@ def check(expr: str) -> ast.Expression:
     return tree
 
 
+@functools.lru_cache(maxsize=None)
 def names(expr: str) -> frozenset[str]:
     """The free names `expr` reads (comprehension variables and FUNCTIONS excluded). Cached per text: the judge asks
     it of every entry's predicate and named condition for every case (88,000 parses in a tf run's shapes and values,
     three quarters of their wall before the cache; bench/README.md)."""
-    return _names(expr)
-
-
-@functools.lru_cache(maxsize=None)
-def _names(expr: str) -> frozenset[str]:
     tree = check(expr)
     bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
     return frozenset({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

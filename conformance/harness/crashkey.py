@@ -68,7 +68,7 @@ def key_line(stderr: str) -> str:
 def signature(signal: str, stderr: str) -> str:
     """'SIGABRT: mkl_layout_pass.cc] Check failed: ...': one string per distinct death (module doc). A hang has no
     stderr that says why: its signature is the hang alone."""
-    if signal in ("timeout", "hang"):
+    if signal == "hang":
         return "hang: no reply within the worker's timeout"
     return f"{signal}: {key_line(stderr)}"
 

@@ -63,12 +63,10 @@ def build_drawn(records: list[dict]) -> dict:
     """{fault kind: {"arguments": [...], "surfaces": {surface: cell}}} from the robustness property's records (every
     record: the drawn cases and the shrink steps alike); a cell counts what the faulty calls did."""
     cells: dict[str, dict[str, dict]] = defaultdict(dict)
-    arguments: dict[str, set] = defaultdict(set)
     for r in records:
         if r.get("property") != "robustness" or not isinstance(r.get("fault"), dict):
             continue
         where, _, kind = str(r["fault"].get("case", "")).partition(":")
-        arguments[kind].add(where)
         cell = cells[kind].setdefault(r["surface"], {"refused": Counter(), "returned": 0, "crashed": Counter(),
                                                      "arguments": set(), "divergence": False})
         cell["arguments"].add(where)
@@ -82,7 +80,7 @@ def build_drawn(records: list[dict]) -> dict:
             cell["returned"] += 1
     rows = {}
     for kind in sorted(cells):
-        rows[kind] = {"arguments": sorted(arguments[kind]),
+        rows[kind] = {"arguments": sorted(set().union(*(c["arguments"] for c in cells[kind].values()))),
                       "surfaces": {s: _drawn_cell(c) for s, c in sorted(cells[kind].items())}}
     return rows
 
