@@ -184,8 +184,7 @@ def spell_conv_transpose(intent: str, conv: Conv, has_consistent: bool) -> dict:
     modes = {"same": "SAME", "valid": "VALID"}
     padding = modes.get(intent) or [list(_intent_pads(intent, dim)) for dim in conv.dims()]
     params = {"padding": padding, "transpose_kernel": True, "layout": "channels_last", "precision": None}
-    if has_consistent:
-        params["use_consistent_padding"] = False
+    params["use_consistent_padding"] = False if has_consistent else None
     return params
 
 
@@ -308,8 +307,10 @@ class ConvTranspose(_JaxSurface):
                   "transpose_kernel": draw.boolean("transpose_kernel"),
                   "layout": draw.choice(LAYOUTS, "layout"),
                   "precision": draw.choice(PRECISIONS, "precision")}
-        if self.extra.get("use_consistent_padding"):
-            params["use_consistent_padding"] = draw.boolean("use_consistent_padding")
+        # a jax without the parameter (before 0.9) records it as None: what the rules read for it, so that entries
+        # naming it (False: the pads of the transposed conv, the older jax's only meaning) judge every release
+        params["use_consistent_padding"] = (draw.boolean("use_consistent_padding")
+                                            if self.extra.get("use_consistent_padding") else None)
         return params
 
     def spell(self, intent: str, conv: Conv) -> dict:
@@ -326,7 +327,7 @@ class ConvTranspose(_JaxSurface):
                 "kernel": (not params["transpose_kernel"], _rhs_perm(conv.rank, params["layout"])),
                 "transpose_kernel": bool(params["transpose_kernel"]),
                 "use_consistent_padding": (bool(params["use_consistent_padding"])
-                                           if "use_consistent_padding" in params else None)}
+                                           if params.get("use_consistent_padding") is not None else None)}
 
 
 class ConvGeneralDilated(_JaxSurface):
@@ -399,8 +400,9 @@ def surfaces(signature=("use_consistent_padding",)) -> list[Surface]:
     consistent = "use_consistent_padding" in signature
     return [ConvTranspose(name="jax.lax.conv_transpose", doc=DOC_TRANSPOSE, groups="feature_group_count" in signature,
                           extra={"use_consistent_padding": consistent},
-                          param_keys=("padding", "transpose_kernel", "layout", "precision",
-                                      *(("use_consistent_padding",) if consistent else ())), **common),
+                          # use_consistent_padding: None where the installed jax has no such parameter
+                          param_keys=("padding", "transpose_kernel", "layout", "precision", "use_consistent_padding"),
+                          **common),
             ConvGeneralDilated(name="jax.lax.conv_general_dilated", doc=DOC_GENERAL, groups=True,
                                param_keys=("padding", "layout", "precision"), **common)]
 
