@@ -1,4 +1,4 @@
-"""Command line of the nightly: `python -m nightly VERB ...` (run, report). Exit: 0 success, 1 a failure (the
+"""Command line of the nightly: `python -m nightly VERB ...` (run, report, sweep). Exit: 0 success, 1 a failure (the
 suite's new divergences; report --strict), 2 bad input."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import sys
 
 from conformance.verbs import dispatch
 
-VERB_MODULES = ["nightly.run", "nightly.report"]
+VERB_MODULES = ["nightly.run", "nightly.report", "nightly.sweep"]
 
 
 def main(argv: list[str] | None = None) -> int:

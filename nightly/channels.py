@@ -53,6 +53,7 @@ class Group:
     pre_package: str | None = None
     cpu_local: str | None = None
     backend: str | None = None
+    sweep: int | str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
     def install_names(self, device: str) -> list[str]:
@@ -158,8 +159,14 @@ def _pip(args: list[str], timeout: int = 1800) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, timeout=timeout)
 
 
+# pip's notes about a configured find-links folder that is missing on this machine: one per package, they would push
+# the lines that say why out of the tail
+IGNORED_LOCATION = re.compile(r"^WARNING: Location '[^']*' is ignored")
+
+
 def tail(proc: subprocess.CompletedProcess, n: int = PIP_TAIL) -> list[str]:
-    lines = [ln for ln in (proc.stdout + "\n" + proc.stderr).splitlines() if ln.strip()]
+    lines = [ln for ln in (proc.stdout + "\n" + proc.stderr).splitlines()
+             if ln.strip() and not IGNORED_LOCATION.match(ln)]
     return lines[-n:]
 
 
@@ -226,7 +233,8 @@ def check_not_cuda(requirements: list[str], pip_args: list[str], device: str, en
     libraries (GBs). Returns the distributions pip would install. Raises ChannelError."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        proc = _pip(["install", "--dry-run", "--ignore-installed", "--quiet", "--report", str(report),
+        # not --quiet: it would hide pip's "The conflict is caused by: ... depends on ..." lines, the reason
+        proc = _pip(["install", "--dry-run", "--ignore-installed", "--report", str(report),
                      *pip_args, *requirements])
         if proc.returncode != 0 or not report.exists():
             raise ChannelError(f"pip cannot resolve {' '.join(requirements)}", tail(proc))

@@ -27,15 +27,18 @@ from conformance.views import accounting, errors_view
 from conformance.views import matrix as align
 from conformance.views.summary import xpassed
 
-from . import atomic, cards, diff, heatmap, load, merge, outcomes
+from . import atomic, cards, diff, heatmap, load, merge, outcomes, support
 from . import channels as channels_mod
 from . import history as history_mod
 from .outcomes import OUTCOME_WORDS
+from .signature import slug
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 DEFAULT_OUT = HERE / "report.html"
 DEFAULT_EXPECTATIONS = HERE.parent / "suites" / "expected_divergences.toml"
+# the page's one inline script, these files in this order: the copy buttons, then the cards' filters and anchors
+SCRIPTS = ("copy.js", "filter.js")
 
 
 def environment() -> jinja2.Environment:
@@ -44,6 +47,7 @@ def environment() -> jinja2.Environment:
     env.filters["http_url"] = lambda s: isinstance(s, str) and s.startswith(("https://", "http://"))
     env.filters["url_parts"] = url_parts
     env.filters["ord_index"] = lambda letter: ord(letter) - ord("A")
+    env.filters["slug"] = slug
     return env
 
 
@@ -62,6 +66,11 @@ def url_parts(text: str) -> list[tuple[str, bool]]:
     if at < len(text or ""):
         parts.append((text[at:], False))
     return parts
+
+
+def page_script() -> str:
+    """The text of the page's one script (SCRIPTS joined); its hash is the only script the page's CSP allows."""
+    return "\n".join((TEMPLATES / name).read_text() for name in SCRIPTS)
 
 
 def _sha256(text: str) -> str:
@@ -131,6 +140,12 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         if page_diff is not None:
             for g in page_diff.new + page_diff.fixed:
                 hist_notes.setdefault(g.signature, history_mod.note(history_data, g.signature))
+        dated = {row.timeline.key: row for grid in history_mod.grids(history_data) for row in grid.rows}
+        for card in card_list:
+            row = dated.get(history_mod.key(card.signature))
+            if row is not None and row.timeline.seen:
+                seen = row.timeline.seen
+                card.release_history = f"first seen {seen[0]}, last seen {seen[-1]}; " + "; ".join(row.dating)
     times = [r["time"] for r in records if isinstance(r.get("time"), (int, float))]
     table = outcomes.build(records)
     by_status = defaultdict(int)
@@ -139,7 +154,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
     gone = xpassed(records, expectations) if records else []
     entries, merits = _entries(records, expectations)
     css = (TEMPLATES / "style.css").read_text()
-    js = (TEMPLATES / "copy.js").read_text()
+    js = page_script()
     return {
         "records": records, "record_count": len(records), "duplicates": duplicates, "files": loaded.files,
         "sources": sources or [f.path for f in loaded.files], "baseline_sources": baseline_sources or [],
@@ -150,6 +165,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "generated": _when(dt.datetime.now(dt.timezone.utc).timestamp()),
         "matrix": table, "totals": table.totals(), "outcome_words": OUTCOME_WORDS,
         "heat": heat, "cards": card_list, "by_status": dict(by_status), "errors": _errors_table(records),
+        "facets": cards.facets(card_list), "status_labels": cards.STATUS_LABELS, "support": support.build(records),
         "crash_cards": sum(1 for c in card_list if c.signature.kind == "crash"),
         "xpassed": gone, "diff": page_diff, "expectations": len(expectations), "entries": entries,
         "merits": merits, "merits_target": accounting.MERITS_TARGET, "wide_precision": accounting.WIDE_PRECISION,
@@ -157,6 +173,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "channels": chans, "channel_pairs": pairs, "history": history_data, "history_notes": hist_notes,
         "history_new": set(history_new or []),
         "history_changes": history_mod.release_changes(history_data) if history_data else [],
+        "history_grids": history_mod.grids(history_data) if history_data else [],
         "css": Markup(css), "js": Markup(js), "csp": f"default-src 'none'; style-src '{_sha256(css)}'; "
                                                      f"script-src '{_sha256(js)}'; img-src data:",
     }
@@ -178,7 +195,8 @@ def _entries(records: list[dict], expectations: list) -> tuple[list[dict], list[
             characterized.append({"surface": rec.get("surface"), "summary": ch.get("summary", ""),
                                   "predicate": ch.get("predicate", ""),
                                   "validation": accounting.validation_text(v)})
-        rows.append({"id": c.entry.id, "kind": c.entry.kind, "surfaces": sorted(map(str, c.surfaces)),
+        rows.append({"id": c.entry.id, "entry": c.entry, "kind": c.entry.kind,
+                     "surfaces": sorted(map(str, c.surfaces)),
                      "covered": c.covered, "as_stated": c.as_stated, "conforming": c.conforming,
                      "otherwise": c.otherwise,
                      "precision": "-" if c.precision is None else f"{c.precision:.2f}", "verdict": verdict,

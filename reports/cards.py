@@ -3,13 +3,16 @@
 A card shows the divergence's minimal case — the smallest final (shrunk) record when Hypothesis shrank one, else
 the smallest record — with the documented outcome and its doc, what happened, err/bound, the window diagrams,
 the expected-divergence entry (reason, upstream link) when one covers it, and the record's reproducer.
+
+Each card's HTML id (`anchor`) comes from its signature and framework version alone, so a link to it holds from run to
+run; `filter_data` is what the page's search box and filters match it by, and `upstream_issue` the Markdown its
+"copy as upstream issue" button copies (reports.upstream).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -18,9 +21,15 @@ from conformance.harness import behaviour as behaviour_mod
 from conformance.harness.crashkey import fresh_text
 from conformance.harness.expectations import Expectation
 
-from . import windows
+from . import upstream, windows
 from .outcomes import PROPERTY_ORDER
-from .signature import STATUS_RANK, STATUS_WORDS, Signature, is_divergence, severity, signature
+from .signature import STATUS_RANK, STATUS_WORDS, Signature, is_divergence, severity, short_hash, signature, slug
+
+# what the page's filters match a card by (its data-* attributes and the URL's query keys), in the bar's order; a
+# card's status is named as the page's words name it: a new divergence is "new"
+FILTER_KEYS = ("surface", "kind", "entry", "framework", "status", "property")
+STATUS_FILTER = {"divergence": "new", "expected": "expected", "other": "other"}
+STATUS_LABELS = {value: STATUS_WORDS[status] for status, value in STATUS_FILTER.items()}
 
 
 @dataclass
@@ -38,10 +47,12 @@ class Card:
     diagrams: list[windows.Diagram]
     diff: str = ""                       # "new" or "changed" when the page compares with a baseline
     diff_note: str = ""
+    release_history: str = ""   # from a history (a sweep's): first/last release seen, introduced in, fixed in
     crop_shifts: list[str] = field(default_factory=list)
     first_of_signature: bool = False     # the card that carries the signature's anchor (diff links to it)
     characterization: dict | None = None  # conformance.harness.characterize's result for a record of this card, if any
     fresh: dict | None = None            # a crash: its reproducer run again alone (the record's `reproduced`)
+    other_versions: list[str] = field(default_factory=list)   # the framework's other versions with this signature
 
     @property
     def fault_text(self) -> str:
@@ -77,7 +88,26 @@ class Card:
 
     @property
     def anchor(self) -> str:
-        return f"{self.signature.anchor}-{re.sub(r'[^a-z0-9]+', '-', self.version.lower()).strip('-')}"
+        """Its signature's words and version, then a short hash of the exact signature and version: stable across
+        runs (never the card's position or a run id), and distinct for cards whose words are the same."""
+        sig = self.signature
+        words = slug(f"{sig.surface} {sig.kind} {sig.cls}", 80)
+        exact = "|".join((sig.surface, sig.kind, sig.cls, str(sig.covered), self.framework, self.version))
+        return f"d-{words}-{slug(self.version, 30)}-{short_hash(exact)}"
+
+    @property
+    def filter_data(self) -> dict[str, str]:
+        """What each of the page's filters (FILTER_KEYS) matches this card by; `property` lists every property that
+        saw it, space-separated."""
+        return {"surface": self.signature.surface, "kind": self.signature.kind,
+                "entry": self.signature.cls if self.signature.covered else "", "framework": self.framework,
+                "status": STATUS_FILTER.get(self.status, self.status),
+                "property": " ".join(p for p, _ in self.properties)}
+
+    @property
+    def upstream_issue(self) -> str:
+        """The Markdown of an upstream bug report for this divergence (reports.upstream.markdown)."""
+        return upstream.markdown(self)
 
     @property
     def status_words(self) -> str:
@@ -223,7 +253,20 @@ def build(records: list[dict], expectations: list[Expectation] | None = None) ->
     cards.sort(key=lambda c: (-STATUS_RANK.get(c.status, 0), c.signature.surface, c.signature.kind,
                               c.signature.cls, c.version))
     seen: set[Signature] = set()
+    versions: dict[tuple, set] = defaultdict(set)
     for card in cards:
         card.first_of_signature = card.signature not in seen
         seen.add(card.signature)
+        versions[(card.signature, card.framework)].add(card.version)
+    for card in cards:
+        card.other_versions = sorted(versions[(card.signature, card.framework)] - {card.version})
     return cards
+
+
+def facets(cards: list[Card]) -> dict[str, list[str]]:
+    """Per filter key, the values the page's cards have (the options of its select), sorted; '' left out."""
+    out: dict[str, set] = {key: set() for key in FILTER_KEYS}
+    for card in cards:
+        for key, value in card.filter_data.items():
+            out[key].update(value.split(" ") if key == "property" else [value])
+    return {key: sorted(v for v in values if v) for key, values in out.items()}

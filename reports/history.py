@@ -2,7 +2,10 @@
 
 `python -m reports history update HISTORY RECORDS...` folds one run's records into the JSON file HISTORY;
 `python -m reports history show HISTORY [--framework F] [--grep TEXT] [--json]` says, per divergence signature,
-in which framework release it appeared and in which it disappeared.
+in which framework release it appeared and in which it disappeared; `python -m reports history timeline HISTORY`
+draws per framework the grid releases x signatures with each signature's first and last release seen, where it
+was introduced and fixed (or changed into another signature), and its entry (`grids`; the report's "Release
+timeline"; what `python -m nightly sweep` prints).
 
 Signatures are `signature.Signature`, the same identity the report's cards and `reports diff` use. The file:
 
@@ -12,7 +15,8 @@ Signatures are `signature.Signature`, the same identity the report's cards and `
                 "last_time", "checked": {surface: [property...]}}},
    "signatures": {"<kind> on <surface>: <class>": {"surface", "kind", "cls", "covered", "framework",
                   "first_run", "last_run", "first_time", "last_time",
-                  "versions": {version: {"first_run", "last_run", "first_time", "last_time", "cases", "status"}}}}}
+                  "versions": {version: {"first_run", "last_run", "first_time", "last_time", "cases", "status"}}}},
+   "unavailable": {framework: {version: reason}}}         (releases a sweep could not run: not installable ...)
 
 A release counts as "checked" for a signature when a run of it judged the signature's surface with one of the
 properties that saw it; a signature absent from a checked release disappeared there, one absent from a release
@@ -38,7 +42,13 @@ DEFAULT = Path(__file__).resolve().parent / "history" / "history.json"
 
 
 def empty() -> dict:
-    return {"schema": SCHEMA, "runs": [], "versions": {}, "signatures": {}}
+    return {"schema": SCHEMA, "runs": [], "versions": {}, "signatures": {}, "unavailable": {}}
+
+
+def mark_unavailable(history: dict, framework: str, version: str, reason: str) -> None:
+    """A release that could not be run (not installable, adapter not loading): the timeline shows it as a column
+    with the reason, never as a release where a divergence was absent."""
+    history.setdefault("unavailable", {}).setdefault(framework, {})[version] = reason
 
 
 class HistoryError(ValueError):
@@ -79,10 +89,11 @@ def key(sig: Signature) -> str:
 
 
 def version_key(v: str) -> tuple:
-    """PEP 440 order where the version parses (local labels such as +cpu ignored), else numeric pieces."""
+    """PEP 440 order where the version's first word parses (local labels such as +cpu ignored), else numeric
+    pieces."""
     try:
         from packaging.version import Version
-        return (0, Version(v.split("+")[0]), v)
+        return (0, Version(v.split()[0].split("+")[0]), v)     # "3.14.1 (backend jax 0.10.2)": its first word
     except Exception:                        # noqa: BLE001 - packaging absent or an odd version string
         return (1, tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.+-]", v)), v)
 
@@ -158,6 +169,35 @@ class Timeline:
                 f"  {'; '.join(self.events) or 'no release checked'}; first seen run {s.get('first_run')}, "
                 f"last seen run {s.get('last_run')}")
 
+    @property
+    def entry(self) -> str | None:
+        """The expected-divergence entry that covers the signature, if one does."""
+        return self.sig.get("cls") if self.sig.get("covered") else None
+
+    @property
+    def seen(self) -> list[str]:
+        return [v for v, present in self.steps if present]
+
+    def dating(self, replaced: dict[str, list[str]] | None = None) -> list[str]:
+        """Where the signature was introduced and fixed, over the checked releases: "introduced in X" after a
+        checked release without it, "fixed in Y" where a checked release no longer shows it, "changed in Y (now:
+        ...)" where another signature of the same surface and property appeared in that release instead
+        (`replaced`: version -> those signatures' keys). The oldest and newest checked releases bound what a
+        sweep can say: present in the oldest means introduced there or before."""
+        fw, out, before = self.sig.get("framework", ""), [], None
+        for version, present in self.steps:
+            if present and before is None:
+                out.append(f"introduced in {fw} {version} or before (the oldest release checked)")
+            elif present and before is False:
+                out.append(f"introduced in {fw} {version}")
+            elif not present and before:
+                now = (replaced or {}).get(version)
+                out.append(f"changed in {fw} {version} (now: {'; '.join(now)})" if now else f"fixed in {fw} {version}")
+            before = present
+        if self.steps and self.steps[-1][1]:
+            out.append(f"not fixed in the newest release checked ({self.steps[-1][0]})")
+        return out
+
 
 def timeline(history: dict, k: str) -> Timeline:
     s = history["signatures"][k]
@@ -199,6 +239,93 @@ def release_changes(history: dict) -> list[tuple[str, list[str], list[str]]]:
             sorted(out.items(), key=lambda kv: (kv[0][0], version_key(kv[0][1])))]
 
 
+@dataclass
+class Row:
+    timeline: Timeline
+    cells: list[str]                    # per column: "yes", "no", "not checked" or "not run"
+    dating: list[str]                   # Timeline.dating, with the signatures that replaced it where one did
+
+    @property
+    def status(self) -> str:
+        return "expected" if self.timeline.sig.get("covered") else "new divergence"
+
+
+@dataclass
+class Grid:
+    """One framework's releases (columns, oldest first) x its divergence signatures (rows)."""
+    framework: str
+    releases: list[str]
+    unavailable: dict[str, str]         # release -> why it was not run
+    rows: list[Row]
+
+    @property
+    def text(self) -> str:
+        width = max([len(r) for r in self.releases] + [3])
+        out = [f"{self.framework}: {len(self.releases)} releases ({', '.join(self.releases)})"]
+        out += [f"  {v}: not run: {why}" for v, why in self.unavailable.items()]
+        out.append("  " + " ".join(f"{v:>{width}}" for v in self.releases) + "  signature")
+        marks = {"yes": "X", "no": ".", "not checked": "?", "not run": "-"}
+        for row in self.rows:
+            out.append("  " + " ".join(f"{marks[c]:>{width}}" for c in row.cells) + f"  {row.timeline.key} "
+                       f"[{row.status}{': entry ' + row.timeline.entry if row.timeline.entry else ''}]")
+            seen = row.timeline.seen
+            out.append("  " + " " * (width + 1) * len(self.releases) + f"  first seen {seen[0] if seen else '-'}, "
+                       f"last seen {seen[-1] if seen else '-'}; " + "; ".join(row.dating))
+        return "\n".join(out)
+
+
+def grids(history: dict) -> list[Grid]:
+    """Per framework of the history: the release x signature grid with each signature's dating."""
+    by_fw: dict[str, list[Timeline]] = defaultdict(list)
+    for k in sorted(history["signatures"]):
+        t = timeline(history, k)
+        by_fw[t.sig.get("framework", "")].append(t)
+    out = []
+    for fw in sorted(set(by_fw) | {v.get("framework") for v in history["versions"].values()}
+                     | set(history.get("unavailable", {}))):
+        unavailable = dict(history.get("unavailable", {}).get(fw, {}))
+        ran = [v["version"] for v in history["versions"].values() if v.get("framework") == fw]
+        releases = sorted(set(ran) | set(unavailable), key=version_key)
+        unavailable = {v: unavailable[v] for v in releases if v in unavailable and v not in ran}
+        rows = []
+        for t in by_fw.get(fw, []):
+            steps = dict(t.steps)
+            cells = ["not run" if v in unavailable else "yes" if steps.get(v) else "no" if v in steps
+                     else "not checked" for v in releases]
+            rows.append(Row(t, cells, t.dating(_replacements(t, by_fw[fw]))))
+        out.append(Grid(fw, releases, unavailable, rows))
+    return out
+
+
+def _replacements(t: Timeline, others: list[Timeline]) -> dict[str, list[str]]:
+    """For each release where `t` disappeared: the signatures of the same surface (and a property `t` was seen
+    by) that appeared there."""
+    out: dict[str, list[str]] = {}
+    props = set(t.sig.get("properties", []))
+    for o in others:
+        if o.key == t.key or o.sig.get("surface") != t.sig.get("surface") \
+                or (props and not props & set(o.sig.get("properties", []))):
+            continue
+        before = None
+        for version, present in o.steps:
+            if present and before is False:
+                out.setdefault(version, []).append(o.key)
+            before = present
+    gone, before = set(), None
+    for version, present in t.steps:
+        if before and not present:
+            gone.add(version)
+        before = present
+    return {v: ks for v, ks in out.items() if v in gone}
+
+
+def timeline_text(history: dict) -> str:
+    """The grids as text: X seen, . checked and not seen, ? not checked, - not run."""
+    parts = [g.text for g in grids(history)]
+    return ("release timeline (X seen, . checked and not seen, ? that surface/property not checked, - release not "
+            "run)\n" + "\n\n".join(parts)) if parts else "release timeline: no release in the history"
+
+
 def register(sub) -> None:
     p = sub.add_parser("history", help="past runs: in which release a divergence appeared or disappeared")
     verbs = p.add_subparsers(dest="history_verb", required=True)
@@ -214,6 +341,11 @@ def register(sub) -> None:
     s.add_argument("--grep", help="only signatures whose text contains this (case-insensitive)")
     s.add_argument("--json", action="store_true", help="the timelines as JSON")
     s.set_defaults(func=main_show)
+    t = verbs.add_parser("timeline", help="per framework, releases x divergence signatures: first and last release "
+                         "seen, introduced in, fixed in, the entry")
+    t.add_argument("history", type=Path)
+    t.add_argument("--framework", help="only this framework")
+    t.set_defaults(func=main_timeline)
 
 
 def new_signatures_json(history: dict, keys: list[str]) -> list[dict]:
@@ -284,3 +416,19 @@ def main_show(args) -> int:
         print(t.text)
     return 0
 
+
+
+def main_timeline(args) -> int:
+    if not args.history.exists():
+        print(f"error: no history file at {args.history}", file=sys.stderr)
+        return 2
+    history = read_or_report(args.history)
+    if history is None:
+        return 2
+    if args.framework:
+        history = {**history, "signatures": {k: v for k, v in history["signatures"].items()
+                                             if v.get("framework") == args.framework},
+                   "versions": {k: v for k, v in history["versions"].items() if v.get("framework") == args.framework},
+                   "unavailable": {k: v for k, v in history.get("unavailable", {}).items() if k == args.framework}}
+    print(timeline_text(history))
+    return 0

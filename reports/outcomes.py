@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from .signature import slug
+
 PROPERTY_ORDER = ("shapes", "values", "refusals", "portable")
 OUTCOME_ORDER = ("new", "crash", "expected", "other", "refused", "pass")
 OUTCOME_WORDS = {"new": "new divergence", "crash": "crash", "expected": "expected divergence",
@@ -66,6 +68,12 @@ class Row:
     cells: dict[str, Cell]
     devices: list[str]
     dtypes: list[str]
+
+    def anchor(self, prop: str) -> str:
+        """The HTML id of this row's cell of `prop`: cell-<surface>--<property>, and --<version> only where the records
+        hold several versions of the surface; the same in every run of the same surfaces."""
+        base = f"cell-{slug(self.surface)}--{slug(prop)}"
+        return base if self.label == self.surface else f"{base}--{slug(self.version)}"
 
 
 @dataclass

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -55,7 +56,21 @@ class Signature:
 
     @property
     def anchor(self) -> str:
-        return "d-" + re.sub(r"[^a-z0-9]+", "-", f"{self.surface} {self.kind} {self.cls}".lower()).strip("-")
+        """The page's id for this signature: its words, then a short hash of the exact signature, so that two
+        signatures whose words differ only in case or punctuation still get two ids; the same in every run (no order,
+        no run id)."""
+        words = slug(f"{self.surface} {self.kind} {self.cls}", 80)
+        return f"d-{words}-{short_hash('|'.join((self.surface, self.kind, self.cls, str(self.covered))))}"
+
+
+def slug(text: str, limit: int | None = None) -> str:
+    """`text` as an HTML id or URL part: lower-case letters, digits and single dashes (never two in a row)."""
+    out = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+    return out[:limit].rstrip("-") if limit else out
+
+
+def short_hash(text: str) -> str:
+    return hashlib.blake2s(text.encode(), digest_size=4).hexdigest()
 
 
 def _exception_class(error: str) -> str:

@@ -40,6 +40,46 @@ def test_the_shipped_file_loads_and_every_entry_has_a_reason_and_first_seen():
         assert e.link == "" or e.link.startswith("https://"), e.id
 
 
+def test_the_shipped_entries_carry_their_status():
+    entries = expectations.load(ROOT / "suites" / "expected_divergences.toml")
+    for e in entries:
+        assert e.detected >= "2026-11-25", e.id          # the file's first commit: every entry was dated from git
+        assert e.reported == "" or (e.reported.startswith("https://github.com/") and e.reported != e.link), e.id
+    assert sum(1 for e in entries if e.reported) >= 1
+
+
+STATUS_ENTRY = entry_text(id="x", when="True", kind="crop")
+
+
+@pytest.mark.parametrize("fields, message", [
+    ('detected = "2026-13-01"', "`detected` must be a date written YYYY-MM-DD"),
+    ('detected = "2026-02-30"', "`detected` must be a date written YYYY-MM-DD"),
+    ('detected = "25/11/2026"', "`detected` must be a date written YYYY-MM-DD"),
+    ('detected = "2026-1-5"', "`detected` must be a date written YYYY-MM-DD"),
+    ("detected = 2026-11-25T10:00:00", "`detected` must be a date written YYYY-MM-DD"),
+    ("detected = 20261125", "`detected` must be a date written YYYY-MM-DD"),
+    ('reported = "github.com/org/repo/issues/1"', "`reported` must be the http(s) address"),
+    ('reported = "javascript:alert(1)"', "`reported` must be the http(s) address"),
+    ('reported = "ftp://example.org/issue/1"', "`reported` must be the http(s) address"),
+    ('reported = "https://example.org/a b"', "`reported` must be the http(s) address"),
+    ("reported = 7", "must be strings"),
+    ('fixed_in = ""', "`fixed_in` must be the framework version"),
+    ('fixed_in = "2.1\\n2.2"', "`fixed_in` must be the framework version"),
+])
+def test_bad_status_fields_are_a_load_error_naming_the_entry(fields, message):
+    with pytest.raises(expectations.ExpectationsError) as info:
+        expectations.parse(STATUS_ENTRY + fields + "\n", "expected.toml")
+    assert message in str(info.value) and "divergence #1 (x)" in str(info.value), str(info.value)
+
+
+def test_status_fields_are_read_and_a_bare_toml_date_is_a_date():
+    (e,) = expectations.parse(STATUS_ENTRY + 'detected = 2026-11-25\nreported = "https://github.com/o/r/issues/3"\n'
+                              'fixed_in = "fw 2.1"\n')
+    assert (e.detected, e.reported, e.fixed_in) == ("2026-11-25", "https://github.com/o/r/issues/3", "fw 2.1")
+    (bare,) = expectations.parse(STATUS_ENTRY)
+    assert (bare.detected, bare.reported, bare.fixed_in) == ("", "", "")
+
+
 @pytest.mark.parametrize("text, message", [
     ("[[divergence]]\nid = 'x'\n", "missing field(s)"),
     (entry_text(id="x", when="True", kind="crop") + "colour = 'red'\n", "unknown field(s) ['colour']"),

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -64,7 +65,11 @@ def test_the_page_loads_nothing_and_allows_only_its_own_script_and_style(page):
     assert not tags & {"link", "img", "iframe", "object", "embed", "base", "form", "audio", "video", "source"}
     assert all("src" not in a for _, a in scan.tags)
     hrefs = [a["href"] for t, a in scan.tags if "href" in a]
-    assert hrefs and all(h.startswith(("#", "https://", "http://")) for h in hrefs)
+    # a link is to a place on this page, this page with its cards' filter state (?surface=...&property=...#...), or
+    # a web page the records cite
+    same_page = [h for h in hrefs if h.startswith("?")]
+    assert same_page and all(set(parse_qs(urlsplit(h).query)) <= {"q", *cards.FILTER_KEYS} for h in same_page)
+    assert hrefs and all(h.startswith(("#", "?", "https://", "http://")) for h in hrefs)
     assert len(scan.scripts) == 1 and len(scan.styles) == 1
     assert "url(" not in scan.styles[0] and "@import" not in scan.styles[0]
     csp = next(a["content"] for t, a in scan.tags if a.get("http-equiv") == "Content-Security-Policy")
@@ -214,3 +219,23 @@ def test_the_error_catalogue_section_shows_each_surface_side_by_side(tmp_path):
     assert "stride-zero" in section and "frameworks disagree" in section
     assert "refused: ValueError" in section and "returned 1x1x3" in section and "DIVERGES" in section
     assert "<b>stride</b>" not in section and "&lt;b&gt;stride&lt;/b&gt;" in section   # the message is escaped
+
+
+def test_the_entry_status_shows_on_its_cards_and_in_the_entries_table(tmp_path):
+    from tests.test_report_upstream import TOML
+    exp = tmp_path / "e.toml"
+    exp.write_text(TOML)
+    page = build.build([write_jsonl(tmp_path / "r.jsonl", run_records())], tmp_path / "p.html",
+                       expectations_path=exp).read_text()
+    issue = "https://example.invalid/fw/issues/7"
+    status = (f'<span class="entry-status">detected 2026-11-25;\nreported upstream: <a href="{issue}" '
+              f'rel="noopener noreferrer">{issue}</a>; fixed in <span class="mono">fw 2.0</span></span>')
+    card = page.split('data-entry="fw-accepts-large-output-padding"')[1].split("</article>")[0]
+    assert f"<dt>status</dt><dd>{status}</dd>" in card
+    assert '<dt>upstream</dt><dd><a href="https://example.invalid/fw/issues/7"' in card
+    assert 'see also <a href="https://example.invalid/fw/issues/1"' in card
+    entries = page.split('<section id="entries">')[1].split("</section>")[0]
+    row = entries.split('<tr id="entry-fw-accepts-large-output-padding">')[1].split("</tr>")[0]
+    assert f"<td>{status}</td>" in row
+    abort = entries.split('<tr id="entry-fw-abort">')[1].split("</tr>")[0]
+    assert "detection date unknown;\nnot reported upstream</span>" in abort

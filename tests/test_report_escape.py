@@ -43,7 +43,7 @@ link = "{JS_URL}"
     page = build.build([recs], tmp_path / "report.html", expectations_path=exp).read_text()
     scan = Scan(page)
     # the one script is ours; nothing else executes, loads or links to javascript:
-    assert len(scan.scripts) == 1 and scan.scripts[0] == (build.TEMPLATES / "copy.js").read_text()
+    assert len(scan.scripts) == 1 and scan.scripts[0] == build.page_script()
     assert not [t for t, _ in scan.tags if t in ("img", "iframe", "object", "embed")]
     svg_onload = [a for _, a in scan.tags if any(k.startswith("on") for k in a)]
     assert svg_onload == []

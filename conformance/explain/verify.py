@@ -193,7 +193,7 @@ class Verdict:
                 "err_over_bound": None if self.ratio is None or not np.isfinite(self.ratio) else self.ratio,
                 "error": self.error, "crash": self.crash, "version": self.version,
                 "expected_divergences": [{"id": e.id, "kind": e.kind, "reason": " ".join(e.reason.split()),
-                                          "link": e.link} for e in self.expected]}
+                                          "link": e.link, "reported": e.reported} for e in self.expected]}
 
 
 def locate(y: np.ndarray, x, w, b, conv: Conv, dtype: str, center) -> tuple | None:

@@ -35,6 +35,11 @@ same case may or may not diverge (a heap corruption that kills a later call, a r
 `undetermined` table when each case always does the same but what decides it is not pinned down (a library's choice
 of kernel that the case's parameters do not show). Its precision is then judged against that rate.
 
+Each entry's status, all optional: `detected` (YYYY-MM-DD, the date the suite first found it), `reported` (the http(s)
+address of the upstream issue or pull request that reports this very behaviour; `link` is a doc, a source file or a
+related report) and `fixed_in` (the framework version that fixed it). A bad date or an address that is not http(s) is a
+load error like any other.
+
 A malformed file (bad TOML, unknown field, unparseable or disallowed predicate or statement, a bad regular
 expression) raises ExpectationsError naming the entry, so the run stops with one clear line instead of silently
 mis-judging.
@@ -42,9 +47,11 @@ mis-judging.
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import functools
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +63,9 @@ from conformance.harness import behaviour
 
 KINDS = ("shape", "crop", "value", "error-vs-result", "error-class", "crash", "nondeterminism", "device", "mode",
          "nonfinite", "gradient", "adjoint")
-STRING_FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen"}
-FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined"}
+STRING_FIELDS = {"id", "surface", "when", "kind", "reason", "link", "first_seen", "reported", "fixed_in"}
+# `detected` is a string or a bare TOML date (detected = 2026-11-25), both read as YYYY-MM-DD
+FIELDS = STRING_FIELDS | {"behaviour", "nondeterministic", "undetermined", "detected"}
 REQUIRED = {"id", "surface", "when", "kind", "reason", "behaviour"}
 CASE_NAMES = {"in_size", "kernel", "stride", "dilation", "kd", "full", "batch", "c_in", "c_out", "groups",
               "bias", "dtype", "device", "rank", "framework", "version", "crop", "length", "poison", "mode",
@@ -88,6 +96,9 @@ class Expectation:
     reason: str
     link: str = ""
     first_seen: str = ""
+    detected: str = ""      # YYYY-MM-DD: when the suite first found it ('' unknown)
+    reported: str = ""      # the upstream issue or pull request reporting it ('' none known)
+    fixed_in: str = ""      # the framework version that fixed it ('' none known)
     behaviour: behaviour.Statement | None = None
     partial: Partial | None = None
     # the file's named conditions ([conditions]: name -> expression) this entry's predicate may use, as items
@@ -192,6 +203,7 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
             raise ExpectationsError(f"{where}: missing field(s) {sorted(REQUIRED - set(raw))}")
         if not all(isinstance(raw[k], str) for k in STRING_FIELDS & set(raw)):
             raise ExpectationsError(f"{where}: {', '.join(sorted(STRING_FIELDS))} must be strings")
+        raw = dict(raw, **_status(raw, where))
         if raw["kind"] not in KINDS:
             raise ExpectationsError(f"{where}: kind {raw['kind']!r} not one of {', '.join(KINDS)}")
         if raw["id"] in seen:
@@ -210,6 +222,37 @@ def parse(text: str, source: str = "<expectations>") -> list[Expectation]:
             raw["partial"] = _partial(raw.pop(causes[0]), where, causes[0])
         used = expr.names(raw["when"]) & set(conditions)
         out.append(Expectation(**raw, conditions=tuple(sorted(conditions.items())) if used else ()))
+    return out
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+URL = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?")
+
+
+def _status(raw: dict, where: str) -> dict:
+    """The entry's status fields, checked: `detected` a real date written YYYY-MM-DD (or a bare TOML date), `reported`
+    an http(s) address, `fixed_in` a non-empty one-line version."""
+    out = {}
+    if "detected" in raw:
+        value = raw["detected"]
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            value = value.isoformat()
+        try:
+            ok = isinstance(value, str) and bool(DATE.fullmatch(value)) and bool(dt.date.fromisoformat(value))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ExpectationsError(f"{where}: `detected` must be a date written YYYY-MM-DD (when the suite first "
+                                    f"found it), got {raw['detected']!r}")
+        out["detected"] = value
+    reported = raw.get("reported")
+    if isinstance(reported, str) and not URL.fullmatch(reported):
+        raise ExpectationsError(f"{where}: `reported` must be the http(s) address of the upstream issue or pull "
+                                f"request, got {reported!r} (leave the field out when none is known)")
+    fixed = raw.get("fixed_in")
+    if isinstance(fixed, str) and (not fixed.strip() or "\n" in fixed):
+        raise ExpectationsError(f"{where}: `fixed_in` must be the framework version that fixed it, on one line "
+                                "(leave the field out when none is known)")
     return out
 
 
