@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import atomic, load, merge
-from .signature import STATUS_RANK, Signature, is_divergence, signature
+from .signature import STATUS_RANK, STATUS_WORDS, Signature, is_divergence, signature
 
 SCHEMA = "history-1"
 KEEP_RUNS = 400
@@ -247,7 +247,13 @@ class Row:
 
     @property
     def status(self) -> str:
-        return "expected" if self.timeline.sig.get("covered") else "new divergence"
+        """The worst status the signature had in a release (reports.signature.STATUS_WORDS): a divergence another
+        property judges is not a new one."""
+        seen = [v.get("status") for v in self.timeline.sig.get("versions", {}).values()]
+        worst = max(seen, key=lambda x: STATUS_RANK.get(x, 0), default=None)
+        if worst is None:
+            return "expected divergence" if self.timeline.sig.get("covered") else "new divergence"
+        return STATUS_WORDS.get(worst, str(worst))
 
 
 @dataclass
@@ -259,11 +265,19 @@ class Grid:
     rows: list[Row]
 
     @property
+    def labels(self) -> list[str]:
+        """The column heads: each release's first word ("3.14.1 (backend jax 0.10.2)" -> "3.14.1") where those are
+        distinct, else the whole version."""
+        short = [v.split()[0] if v.split() else v for v in self.releases]
+        return short if len(set(short)) == len(short) else list(self.releases)
+
+    @property
     def text(self) -> str:
-        width = max([len(r) for r in self.releases] + [3])
+        labels = self.labels
+        width = max([len(r) for r in labels] + [3])
         out = [f"{self.framework}: {len(self.releases)} releases ({', '.join(self.releases)})"]
         out += [f"  {v}: not run: {why}" for v, why in self.unavailable.items()]
-        out.append("  " + " ".join(f"{v:>{width}}" for v in self.releases) + "  signature")
+        out.append("  " + " ".join(f"{v:>{width}}" for v in labels) + "  signature")
         marks = {"yes": "X", "no": ".", "not checked": "?", "not run": "-"}
         for row in self.rows:
             out.append("  " + " ".join(f"{marks[c]:>{width}}" for c in row.cells) + f"  {row.timeline.key} "

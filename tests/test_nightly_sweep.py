@@ -67,6 +67,7 @@ def test_introduced_in_and_fixed_in_over_the_checked_releases():
         "1.5": "not installable: pip install fw==1.5 failed"}
     [row] = grid.rows
     assert row.timeline.key == CROP and row.status == "new divergence" and row.timeline.entry is None
+    assert grid.labels == grid.releases
     assert row.cells == ["no", "yes", "yes", "not run", "no"]
     assert row.dating == ["introduced in fw 1.1", "fixed in fw 2.0"]
     assert row.timeline.seen == ["1.1", "1.2"]
@@ -95,8 +96,20 @@ def test_a_divergence_replaced_by_another_on_the_same_surface_is_changed_not_fix
     assert rows[other].dating == ["introduced in fw 2.0", "not fixed in the newest release checked (2.0)"]
 
 
-def test_a_release_with_a_version_in_words_orders_by_its_first_word():
+def test_a_release_with_a_version_in_words_orders_by_its_first_word_and_heads_its_column_with_it():
     assert history.version_key("3.9.2 (backend jax 0.10.2)") < history.version_key("3.14.1 (backend jax 0.10.2)")
+    h = history.empty()
+    for v in ("3.14.1 (backend jax 0.10.2)", "3.9.2 (backend jax 0.10.2)"):
+        history.update(h, _run(v, True), v)
+    [grid] = history.grids(h)
+    assert grid.labels == ["3.9.2", "3.14.1"] and grid.releases[0] == "3.9.2 (backend jax 0.10.2)"
+
+
+def test_a_divergence_another_property_judges_is_not_called_new():
+    h = history.empty()
+    history.update(h, [crop_shift(version="1.0", status="other")], "a")
+    [row] = history.grids(h)[0].rows
+    assert row.status == "divergence judged by another property"
 
 
 # -- one real sweep -------------------------------------------------------------------------------------------------
