@@ -186,7 +186,10 @@ def ensure_venv(rel: Release, venvs: Path, inherit: bool = False) -> tuple[Path,
     test tooling comes from the sweep's environment (an offline machine; the self-test)."""
     venv = venvs / rel.stem
     tools = [] if inherit else tooling()
-    want = {"python": sys.version.split()[0], "requirements": rel.requirements, "pip_args": rel.pip_args,
+    # the constraints file by name, not by this checkout's path: its pins are in "tooling" (when installed), and a
+    # fresh clone elsewhere on the machine must find the same record
+    args = [channels.CONSTRAINTS.name if a == str(channels.CONSTRAINTS) else a for a in rel.pip_args]
+    want = {"python": sys.version.split()[0], "requirements": rel.requirements, "pip_args": args,
             "tooling": tools, "inherit": inherited_paths() if inherit else []}
     record = venv / INSTALL_RECORD
     if record.exists() and venv_python(venv).exists():

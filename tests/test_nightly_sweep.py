@@ -198,6 +198,9 @@ def test_a_second_sweep_reuses_the_installed_venvs_and_folds_the_same_history(sw
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     m = json.loads((out / "fakerel-1.0.sweep.json").read_text())
     assert m["reused"] is True, "the venv's install record matched: nothing installed again"
+    record = json.loads(Path(m["venv"], sweep.INSTALL_RECORD).read_text())
+    assert not [a for a in record["pip_args"] + record["requirements"] if str(ROOT) in a], \
+        "a clone elsewhere on the machine finds the same install record (the constraints file by name)"
     after = json.loads((out / "history.json").read_text())
     old = json.loads(before)
     assert {k: sorted(s["versions"]) for k, s in after["signatures"].items()} == \
