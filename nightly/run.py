@@ -47,12 +47,13 @@ def announce(text: str, level: str = "warning") -> None:
         print(f"::{level}::{text}", flush=True)
 
 
-def adapter_info(framework: str, env: dict) -> tuple[dict | None, list[str]]:
-    """Load the adapter in a child Python (the fresh install, with the run's environment): name and version."""
+def adapter_info(framework: str, env: dict, python: str | Path = sys.executable) -> tuple[dict | None, list[str]]:
+    """Load the adapter in a child Python (`python`: the fresh install, with the run's environment): name and
+    version, or None and the child's last lines."""
     code = ("import json, adapters\n"
             f"a = adapters.load({framework!r})\n"
             "print(json.dumps({'name': a.name, 'version': a.version}))\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+    proc = subprocess.run([str(python), "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     if proc.returncode == 0:
         try:

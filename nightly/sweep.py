@@ -45,6 +45,7 @@ from pathlib import Path
 from reports import atomic, history, load
 
 from . import channels
+from .run import adapter_info
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = ROOT / "reports" / "records" / "sweep"
@@ -227,19 +228,6 @@ def installed_versions(python: Path, names: list[str]) -> dict[str, str]:
         return {}
 
 
-def adapter_info(python: Path, framework: str, env: dict) -> tuple[dict | None, list[str]]:
-    """Load the adapter in the release's own Python: its name and the version it reports."""
-    code = (f"import json, adapters\na = adapters.load({framework!r})\n"
-            "print(json.dumps({'name': a.name, 'version': a.version}))\n")
-    proc = _run([python, "-c", code], 600, cwd=ROOT, env=env)
-    if proc.returncode == 0:
-        try:
-            return json.loads(proc.stdout.strip().splitlines()[-1]), []
-        except (IndexError, json.JSONDecodeError):
-            pass
-    return None, channels.tail(proc)
-
-
 def run_release(rel: Release, args, table: dict) -> dict:
     """Install and run one release; returns (and writes) its manifest."""
     out: Path = args.records_dir
@@ -283,7 +271,7 @@ def run_release(rel: Release, args, table: dict) -> dict:
         env.setdefault("JAX_COMPILATION_CACHE_DIR", str(CACHE / "jax" / f"sweep-{rel.stem}"))
         env.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
         env.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
-    info, said = adapter_info(python, rel.group.framework, env)
+    info, said = adapter_info(rel.group.framework, env, python)
     if info is None:
         return finish("not importable", reason="installed, but the framework's adapter does not load",
                       pip_tail=said, install_s=m["install_s"])

@@ -134,13 +134,14 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
             elif card.signature in changed:
                 card.diff, card.diff_note = "changed", changed[card.signature]
     hist_notes: dict = {}
+    history_grids = history_mod.grids(history_data) if history_data else []
     if history_data is not None:
         for card in card_list:
             hist_notes[card.signature] = history_mod.note(history_data, card.signature)
         if page_diff is not None:
             for g in page_diff.new + page_diff.fixed:
                 hist_notes.setdefault(g.signature, history_mod.note(history_data, g.signature))
-        dated = {row.timeline.key: row for grid in history_mod.grids(history_data) for row in grid.rows}
+        dated = {row.timeline.key: row for grid in history_grids for row in grid.rows}
         for card in card_list:
             row = dated.get(history_mod.key(card.signature))
             if row is not None and row.timeline.seen:
@@ -173,7 +174,7 @@ def context(loaded: load.Loaded, expectations: list[exp_mod.Expectation], exp_pr
         "channels": chans, "channel_pairs": pairs, "history": history_data, "history_notes": hist_notes,
         "history_new": set(history_new or []),
         "history_changes": history_mod.release_changes(history_data) if history_data else [],
-        "history_grids": history_mod.grids(history_data) if history_data else [],
+        "history_grids": history_grids,
         "css": Markup(css), "js": Markup(js), "csp": f"default-src 'none'; style-src '{_sha256(css)}'; "
                                                      f"script-src '{_sha256(js)}'; img-src data:",
     }

@@ -145,16 +145,25 @@ class Timeline:
     unchecked: list[str]
 
     @property
-    def events(self) -> list[str]:
-        fw, out, before = self.sig.get("framework", ""), [], None
+    def transitions(self) -> list[tuple[str, bool, bool | None]]:
+        """(version, present, present before) at the oldest checked release (before: None) and wherever the
+        signature's presence flips between two checked releases."""
+        out, before = [], None
         for version, present in self.steps:
-            if present and before is None:
-                out.append(f"present in the oldest {fw} release checked, {version}")
-            elif present and before is False:
-                out.append(f"appeared in {fw} {version}")
-            elif not present and before:
-                out.append(f"disappeared in {fw} {version}")
+            if before is None or present != before:
+                out.append((version, present, before))
             before = present
+        return out
+
+    @property
+    def events(self) -> list[str]:
+        fw, out = self.sig.get("framework", ""), []
+        for version, present, before in self.transitions:
+            if present:
+                out.append(f"present in the oldest {fw} release checked, {version}" if before is None
+                           else f"appeared in {fw} {version}")
+            elif before:
+                out.append(f"disappeared in {fw} {version}")
         if self.steps and all(p for _, p in self.steps) and len(self.steps) > 1:
             out = [f"present in every {fw} release checked ({self.steps[0][0]} .. {self.steps[-1][0]})"]
         return out
@@ -184,16 +193,14 @@ class Timeline:
         ...)" where another signature of the same surface and property appeared in that release instead
         (`replaced`: version -> those signatures' keys). The oldest and newest checked releases bound what a
         sweep can say: present in the oldest means introduced there or before."""
-        fw, out, before = self.sig.get("framework", ""), [], None
-        for version, present in self.steps:
-            if present and before is None:
-                out.append(f"introduced in {fw} {version} or before (the oldest release checked)")
-            elif present and before is False:
-                out.append(f"introduced in {fw} {version}")
-            elif not present and before:
+        fw, out = self.sig.get("framework", ""), []
+        for version, present, before in self.transitions:
+            if present:
+                out.append(f"introduced in {fw} {version} or before (the oldest release checked)" if before is None
+                           else f"introduced in {fw} {version}")
+            elif before:
                 now = (replaced or {}).get(version)
                 out.append(f"changed in {fw} {version} (now: {'; '.join(now)})" if now else f"fixed in {fw} {version}")
-            before = present
         if self.steps and self.steps[-1][1]:
             out.append(f"not fixed in the newest release checked ({self.steps[-1][0]})")
         return out
@@ -230,11 +237,9 @@ def release_changes(history: dict) -> list[tuple[str, list[str], list[str]]]:
     out: dict[tuple, tuple[list, list]] = {}
     for k in history["signatures"]:
         t = timeline(history, k)
-        before = None
-        for version, present in t.steps:
-            if before is not None and present != before:
+        for version, present, before in t.transitions:
+            if before is not None:
                 out.setdefault((t.sig["framework"], version), ([], []))[0 if present else 1].append(k)
-            before = present
     return [(f"{fw} {v}", a, d) for (fw, v), (a, d) in
             sorted(out.items(), key=lambda kv: (kv[0][0], version_key(kv[0][1])))]
 
@@ -320,16 +325,10 @@ def _replacements(t: Timeline, others: list[Timeline]) -> dict[str, list[str]]:
         if o.key == t.key or o.sig.get("surface") != t.sig.get("surface") \
                 or (props and not props & set(o.sig.get("properties", []))):
             continue
-        before = None
-        for version, present in o.steps:
+        for version, present, before in o.transitions:
             if present and before is False:
                 out.setdefault(version, []).append(o.key)
-            before = present
-    gone, before = set(), None
-    for version, present in t.steps:
-        if before and not present:
-            gone.add(version)
-        before = present
+    gone = {version for version, present, before in t.transitions if before and not present}
     return {v: ks for v, ks in out.items() if v in gone}
 
 

@@ -37,3 +37,20 @@ def arrays_for(conv: Conv, seed: int):
     w = rng.standard_normal(conv.kernel_shape)
     b = rng.standard_normal(conv.c_out) if conv.bias else None
     return x, w, b
+
+
+class FirstDrawer:
+    """A conformance.harness.surface.Drawer that takes the lowest integer and the first option of every draw, and
+    `boolean` for every boolean: one deterministic call of a surface's draw_params."""
+
+    def __init__(self, boolean: bool = False):
+        self._boolean = boolean
+
+    def integer(self, lo, hi, label):
+        return lo
+
+    def choice(self, options, label):
+        return options[0]
+
+    def boolean(self, label):
+        return self._boolean

@@ -12,18 +12,7 @@ from adapters import jax as jax_adapter
 from conformance.core.spec import Conv
 from conformance.harness import expectations as exp
 from tests.plugin_runs import ROOT
-
-
-class FirstDrawer:
-    def integer(self, lo, hi, label):
-        return lo
-
-    def choice(self, options, label):
-        return options[0]
-
-    def boolean(self, label):
-        return True
-
+from tests.strategies import FirstDrawer
 
 CONV = Conv(in_size=(4,), kernel=(3,), stride=(2,), dilation=(1,), batch=1, c_in=1, c_out=1, groups=1, bias=False)
 ENTRIES = exp.load(ROOT / "suites" / "expected_divergences.toml")
@@ -37,7 +26,7 @@ def transpose(signature):
                          ids=["jax-0.8-without-it", "jax-0.10-with-it"])
 def test_a_parameter_the_release_lacks_is_none_in_the_params_and_left_out_of_the_call(signature, drawn):
     surface = transpose(signature)
-    params = surface.contract(surface.draw_params(FirstDrawer(), CONV))
+    params = surface.contract(surface.draw_params(FirstDrawer(True), CONV))
     assert params["use_consistent_padding"] is drawn
     assert surface.contract(surface.spell("same", CONV))["use_consistent_padding"] is (None if drawn is None
                                                                                         else False)
@@ -48,7 +37,7 @@ def test_a_parameter_the_release_lacks_is_none_in_the_params_and_left_out_of_the
 def test_every_entry_judges_a_case_of_a_release_without_the_parameter():
     surface = transpose(())
     for padding in ([[0, 1]], "SAME", "VALID", "SAME_LOWER"):
-        params = {**surface.contract(surface.draw_params(FirstDrawer(), CONV)), "padding": padding}
+        params = {**surface.contract(surface.draw_params(FirstDrawer(True), CONV)), "padding": padding}
         window = surface.semantics(params, CONV).window
         ns = exp.case_namespace(CONV, params, "float32", "cpu", "jax", "0.8.3", window, prop="values", seed=0)
         exp.matching(ENTRIES, surface.id, ns)            # raised ExpectationsError before

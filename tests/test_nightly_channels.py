@@ -11,7 +11,6 @@ import re
 import subprocess
 import sys
 import tomllib
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from nightly import channels
 from nightly.channels import ChannelError, SameAsCurrent, Version, pick
 from reports import channels as manifests
 from tests.plugin_runs import ROOT
+from tests.wheels import wheel
 
 
 def V(*vs):
@@ -111,25 +111,14 @@ def test_constraints_pin_the_test_tooling_as_pyproject_does():
 
 # -- a channel that does not install: hermetic pip against hand-made wheels -------------------------------------
 
-def _wheel(folder: Path, name: str, version: str, requires=()) -> None:
-    info = f"{name}-{version}.dist-info"
-    files = {f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                 + "".join(f"Requires-Dist: {r}\n" for r in requires),
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    files[f"{info}/RECORD"] = "".join(f"{k},,\n" for k in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as z:
-        for k, v in files.items():
-            z.writestr(k, v)
-
-
 @pytest.fixture
 def fake_index(tmp_path):
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for v in ("1.0", "2.1", "2.2rc1"):        # every release needs a dependency no index has
-        _wheel(wheels, "convtfake", v, ["convt-absent-dependency"])
+        wheel(wheels, "convtfake", v, ["convt-absent-dependency"])
     for v in ("0.9", "1.0"):
-        _wheel(wheels, "convtfaketwo", v, ["convt-absent-dependency"])
+        wheel(wheels, "convtfaketwo", v, ["convt-absent-dependency"])
     table = tmp_path / "channels.toml"
     table.write_text('[groups.fake]\nframework = "fake"\npackages = ["convtfake"]\n\n'
                      '[groups.faketwo]\nframework = "fake"\npackages = ["convtfaketwo"]\n')

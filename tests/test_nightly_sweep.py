@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from reports import history
 from reports.signature import signature
 from tests.plugin_runs import ROOT
 from tests.report_records import crop_shift, record
+from tests.wheels import wheel
 
 
 def V(*vs):
@@ -117,17 +117,9 @@ def test_a_divergence_another_property_judges_is_not_called_new():
 RELEASES = {"1.0": "none", "1.1": "crop-off-by-one", "1.2rc1": "crop-off-by-one", "2.0": "none"}
 
 
-def _wheel(folder: Path, version: str, mutation: str | None, requires=()) -> None:
-    info = f"convtfake-{version}.dist-info"
-    files = {f"{info}/METADATA": f"Metadata-Version: 2.1\nName: convtfake\nVersion: {version}\n"
-                                 + "".join(f"Requires-Dist: {r}\n" for r in requires),
-             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    if mutation is not None:
-        files["convtfake/__init__.py"] = f"MUTATION = {mutation!r}\n"
-    files[f"{info}/RECORD"] = "".join(f"{k},,\n" for k in files) + f"{info}/RECORD,,\n"
-    with zipfile.ZipFile(folder / f"convtfake-{version}-py3-none-any.whl", "w") as z:
-        for k, v in files.items():
-            z.writestr(k, v)
+def _release(folder: Path, version: str, mutation: str, requires=()) -> None:
+    """A release of the fake framework: the wheel convtfake carrying one mutation of tests/fake_adapter.py."""
+    wheel(folder, "convtfake", version, requires, {"convtfake/__init__.py": f"MUTATION = {mutation!r}\n"})
 
 
 @pytest.fixture(scope="module")
@@ -136,8 +128,8 @@ def swept(tmp_path_factory):
     wheels = tmp / "wheels"
     wheels.mkdir()
     for v, mutation in RELEASES.items():
-        _wheel(wheels, v, mutation)
-    _wheel(wheels, "2.1", "none", ["convt-absent-dependency"])          # a release that cannot install
+        _release(wheels, v, mutation)
+    _release(wheels, "2.1", "none", ["convt-absent-dependency"])          # a release that cannot install
     table = tmp / "channels.toml"
     table.write_text('[groups.fakerel]\nframework = "fake"\npackages = ["convtfake"]\nsweep = 4\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "CHANNELS_", "CONFORMANCE_"))}
@@ -216,16 +208,9 @@ def test_a_keras_release_the_current_backend_refuses_runs_on_the_newest_backend_
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for v in ("1.0", "1.1"):
-        _wheel(wheels, v, "none")
+        _release(wheels, v, "none")
     for v, requires in (("1.0", []), ("2.0", ["convtfake>=1.1"])):
-        info = f"convtback-{v}.dist-info"
-        files = {f"{info}/METADATA": f"Metadata-Version: 2.1\nName: convtback\nVersion: {v}\n"
-                                     + "".join(f"Requires-Dist: {r}\n" for r in requires),
-                 f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-        files[f"{info}/RECORD"] = "".join(f"{k},,\n" for k in files) + f"{info}/RECORD,,\n"
-        with zipfile.ZipFile(wheels / f"convtback-{v}-py3-none-any.whl", "w") as z:
-            for k, text in files.items():
-                z.writestr(k, text)
+        wheel(wheels, "convtback", v, requires)
     table = tmp_path / "channels.toml"
     table.write_text('[groups.back]\nframework = "fake"\npackages = ["convtback"]\n\n'
                      '[groups.fakekeras]\nframework = "fake"\npackages = ["convtfake"]\nbackend = "back"\nsweep = 2\n')

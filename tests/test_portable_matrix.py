@@ -24,6 +24,7 @@ from conformance.harness.portable import GRID, INTENTS, GridPoint
 from conformance.harness.surface import Unexpressible
 from conformance.views import matrix
 from tests.plugin_runs import ROOT, run_plugin
+from tests.strategies import FirstDrawer
 
 SURFACES = {
     "torch-functional": torch_adapter.Functional(framework="torch", name="F", doc=""),
@@ -89,17 +90,6 @@ def test_tf_conv2d_transpose_takes_a_pytorch_padding_as_explicit_pads():
 def test_keras_cannot_express_an_explicit_crop():
     with pytest.raises(Unexpressible, match="Cropping"):
         SURFACES["keras"].spell("explicit-asymmetric", conv1(3, 2, 1, 4))
-
-
-class FirstDrawer:
-    def integer(self, lo, hi, label):
-        return lo
-
-    def choice(self, options, label):
-        return options[0]
-
-    def boolean(self, label):
-        return False
 
 
 @pytest.mark.parametrize("name", SURFACES)
