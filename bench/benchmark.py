@@ -52,9 +52,10 @@ pads are >= 0, so the problems use c >= 0. The ONNX kernel layout (C_in, C_out/g
 Prints the max |ours - onnx| (target <= 1e-12), the best-of-n time per call of each, and onnx / ours (target
 >= 100). Evaluator construction is outside the timing; both get the same float64 arrays.
 
-Part 3, with --tox or --tox-only: the README's main command, `python -m tox p` (every framework env two at a time on
-two cores, then the summary), run three times in this checkout: once with --notest (env creation; cached by tox
-until pyproject.toml changes, so usually seconds), then twice with XDG_CACHE_HOME on one fresh, empty folder, which
+Part 3, with --tox or --tox-only: the README's main command, `python -m tox p -p 3` (every framework env three at a
+time on two cores, longest first, then the summary; --parallel N for another count), run three times in this
+checkout: once with --notest (env creation; cached by tox until pyproject.toml changes, so usually seconds), then
+twice with XDG_CACHE_HOME on one fresh, empty folder, which
 moves only JAX's compilation cache (tox.ini [jax_cache]; the envs exist, so pip does not run): "cold" compiles every
 JAX shape, "warm" finds them. Prints each run's wall, tox's own per-env run time (`cmd`, from its final report), the
 sum of those and warm / cold. The runs write the records and the report where the main job writes them
@@ -576,11 +577,17 @@ def run_tox(args: list[str], env: dict, log: Path) -> tuple[int, float, str]:
     return done.returncode, wall, done.stdout
 
 
-def part_tox(work: Path, out: Out) -> None:
-    out("## the main job under tox (`python -m tox p`), JAX compilation cache cold then warm")
+# the README's main command (tox's run-parallel with three envs at once on the 2-core machine: README, "The two
+# commands"); `--parallel N` times another count
+MAIN_JOB = ["p", "-p", "3"]
+
+
+def part_tox(work: Path, out: Out, parallel: str | None = None) -> None:
+    main_job = MAIN_JOB if parallel is None else ["p", "-p", parallel]
+    out(f"## the main job under tox (`python -m tox {' '.join(main_job)}`), JAX compilation cache cold then warm")
     base = {k: v for k, v in os.environ.items() if k not in ("JAX_COMPILATION_CACHE_DIR",)}
-    rc, wall, text = run_tox(["p", "--notest"], base, work / "tox-notest.log")
-    out(f"  env creation (tox p --notest): {wall:.0f} s, rc {rc}")
+    rc, wall, text = run_tox([*main_job, "--notest"], base, work / "tox-notest.log")
+    out(f"  env creation (tox {' '.join(main_job)} --notest): {wall:.0f} s, rc {rc}")
     if rc != 0:
         out(text[-4000:])
         return
@@ -588,7 +595,7 @@ def part_tox(work: Path, out: Out) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     runs = {}
     for label in ("cold", "warm"):
-        rc, wall, text = run_tox(["p"], {**base, "XDG_CACHE_HOME": str(cache)}, work / f"tox-{label}.log")
+        rc, wall, text = run_tox(main_job, {**base, "XDG_CACHE_HOME": str(cache)}, work / f"tox-{label}.log")
         envs = tox_report(text)
         runs[label] = (rc, wall, envs)
         run_sum = sum(e["run"] for e in envs.values())
@@ -618,6 +625,7 @@ def main(argv=None) -> int:
     p.add_argument("--tox", action="store_true",
                    help="also time the main job, `tox p`, with JAX's cache cold, then warm")
     p.add_argument("--tox-only", action="store_true", help="only the `tox p` timing (part 3)")
+    p.add_argument("--parallel", help="part 3 with `tox p -p N` instead of the README's `-p 3`")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.threads:
@@ -646,7 +654,7 @@ def main(argv=None) -> int:
         work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="conformance-bench-tox-"))
         work.mkdir(parents=True, exist_ok=True)
         try:
-            part_tox(work, out)
+            part_tox(work, out, args.parallel)
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)

@@ -7,6 +7,8 @@ exit status: 0 success, 1 the answer is a failure (new divergences), 2 bad input
   matrix     the cross-framework alignment matrix of the portable configurations (conformance.views.matrix_cli)
   errors     the error catalogue's outcomes per surface, side by side (conformance.views.errors_cli)
   entries    per expected-divergence entry: covered, as stated, precision, wide (conformance.views.entries_cli)
+  views      matrix (JSON and text), errors, entries and summary into one folder, the records read once
+             (conformance.views.views_cli; the summary env of tox.ini)
   explain    one call on one surface: per dimension F, crop c, length L, the formula, the doc (conformance.explain)
   solve      the parameter sets of a surface that give a wanted output shape (conformance.explain)
   translate  the same call on every other surface, as runnable code (conformance.explain)
@@ -20,7 +22,7 @@ from conformance.verbs import dispatch
 
 # modules that register a verb, in the order `--help` lists them
 VERB_MODULES = ["conformance.views.summary_cli", "conformance.views.matrix_cli", "conformance.views.errors_cli",
-                "conformance.views.entries_cli",
+                "conformance.views.entries_cli", "conformance.views.views_cli",
                 "conformance.explain.explain", "conformance.explain.solve", "conformance.explain.translate"]
 
 

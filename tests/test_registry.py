@@ -49,10 +49,34 @@ def test_tox_main_job_runs_every_registered_env_in_order_and_the_summary_waits_f
         name, eq, value = line.partition("=")
         if eq:
             labels[name.strip()] = _list(value)
-    assert _list(cp["tox"]["env_list"]) == envs + ["summary"]
-    assert labels["conformance"] == envs
-    assert labels["ci"] == ["selftest"] + envs + ["summary"]
-    assert _list(cp["testenv:summary"]["depends"]) == envs
+    order = REG.run_order
+    assert sorted(order) == sorted(envs)
+    assert _list(cp["tox"]["env_list"]) == order + ["summary"], "tox.ini lists the envs longest run_s first"
+    assert labels["conformance"] == order
+    assert labels["ci"] == ["selftest"] + order + ["summary"]
+    assert sorted(_list(cp["testenv:summary"]["depends"])) == sorted(envs)
+
+
+def test_run_order_is_longest_measured_run_first_and_run_s_is_checked():
+    text = """
+[framework.a]
+adapter = "adapters.a"
+modules = ["a"]
+[env.short]
+framework = "a"
+run_s = 3
+[env.unmeasured]
+framework = "a"
+[env.long]
+framework = "a"
+run_s = 40.5
+"""
+    reg = registry.parse(text, "t.toml")
+    assert reg.run_order == ["long", "short", "unmeasured"]
+    assert list(reg.envs) == ["short", "unmeasured", "long"]      # the file's order stays the channel groups' order
+    for bad in ('"fast"', "-1", "true"):
+        with pytest.raises(registry.RegistryError, match="run_s"):
+            registry.parse(text.replace("run_s = 3", f"run_s = {bad}"), "t.toml")
 
 
 @pytest.mark.parametrize("env", list(REG.envs))

@@ -29,6 +29,7 @@ class Env:
     framework: str
     dependency_groups: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    run_s: float = 0.0               # measured warm run (tox's `cmd`) on the 2-core machine: sets the tox order
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,13 @@ class Registry:
     def version_modules(self) -> tuple[str, ...]:
         return tuple(f.modules[0] for f in self.frameworks.values())
 
+    @property
+    def run_order(self) -> list[str]:
+        """The envs longest measured run first: the order tox.ini lists them, the order `tox p` starts them in
+        (longest processing time first: the long envs start while every slot is free and the short ones fill the
+        end, so no slot waits alone on a long env started last)."""
+        return sorted(self.envs, key=lambda name: -self.envs[name].run_s)
+
 
 def parse(text: str, source: str = str(TABLE)) -> Registry:
     data = tomllib.loads(text)
@@ -60,11 +68,14 @@ def parse(text: str, source: str = str(TABLE)) -> Registry:
         if spec.get("framework") not in frameworks:
             raise RegistryError(f"{source}: [env.{name}] framework {spec.get('framework')!r} is not one of "
                                 f"{', '.join(frameworks)}")
-        unknown = set(spec) - {"framework", "dependency_groups", "env"}
+        unknown = set(spec) - {"framework", "dependency_groups", "env", "run_s"}
         if unknown:
             raise RegistryError(f"{source}: [env.{name}] unknown field(s) {sorted(unknown)}")
+        run_s = spec.get("run_s", 0)
+        if isinstance(run_s, bool) or not isinstance(run_s, (int, float)) or run_s < 0:
+            raise RegistryError(f"{source}: [env.{name}] run_s {run_s!r} is not a number of seconds")
         envs[name] = Env(name, spec["framework"], tuple(spec.get("dependency_groups", ())),
-                         {k: str(v) for k, v in spec.get("env", {}).items()})
+                         {k: str(v) for k, v in spec.get("env", {}).items()}, float(run_s))
     return Registry(frameworks, envs)
 
 

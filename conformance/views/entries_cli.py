@@ -30,7 +30,7 @@ def main(args) -> int:
     except expectations.ExpectationsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    recs = records_or_none(args.records)
+    recs = records_or_none(args.records, getattr(args, "preread", None))
     if recs is None:
         return 2
     counts = accounting.account(recs, entries)

@@ -21,7 +21,7 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    recs = records_or_none(args.records)
+    recs = records_or_none(args.records, getattr(args, "preread", None))
     if recs is None:
         return 2
     rows, drawn = build(recs), build_drawn(recs)

@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    recs = records_or_none(args.records)
+    recs = records_or_none(args.records, getattr(args, "preread", None))
     if recs is None:
         return 2
     matrix = build(recs)

@@ -43,9 +43,12 @@ def read_all(paths: list[Path]) -> tuple[list[dict], list[str]]:
     return recs, [f"note: {w.message}" for w in caught]
 
 
-def records_or_none(given: list[Path]) -> list[dict] | None:
+def records_or_none(given: list[Path], preread: list[dict] | None = None) -> list[dict] | None:
     """The records of the files and folders named, notes about damaged files on stderr; None (after one line on
-    stderr) when a file is missing or of another schema version."""
+    stderr) when a file is missing or of another schema version. `preread`: records already read from `given`
+    (`python -m conformance views` reads them once for every view), returned as they are."""
+    if preread is not None:
+        return preread
     paths, missing = record_paths(given)
     if missing:
         print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
@@ -67,7 +70,8 @@ def main(args) -> int:
         return 2
     try:
         expected = expectations.load(args.expectations)
-        recs, notes = read_all(paths)
+        preread = getattr(args, "preread", None)
+        recs, notes = (preread, getattr(args, "preread_notes", [])) if preread is not None else read_all(paths)
     except (expectations.ExpectationsError, records.RecordsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
