@@ -43,12 +43,9 @@ def read_all(paths: list[Path]) -> tuple[list[dict], list[str]]:
     return recs, [f"note: {w.message}" for w in caught]
 
 
-def records_or_none(given: list[Path], preread: list[dict] | None = None) -> list[dict] | None:
-    """The records of the files and folders named, notes about damaged files on stderr; None (after one line on
-    stderr) when a file is missing or of another schema version. `preread`: records already read from `given`
-    (`python -m conformance views` reads them once for every view), returned as they are."""
-    if preread is not None:
-        return preread
+def read_or_report(given: list[Path]) -> tuple[list[Path], list[dict], list[str]] | None:
+    """(files, records, notes about damaged files) of the files and folders named; None, after one line on stderr,
+    when a file is missing or of another schema version."""
     paths, missing = record_paths(given)
     if missing:
         print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
@@ -58,9 +55,21 @@ def records_or_none(given: list[Path], preread: list[dict] | None = None) -> lis
     except records.RecordsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
-    for note in notes:
+    return paths, recs, notes
+
+
+def records_or_none(given: list[Path], preread: list[dict] | None = None) -> list[dict] | None:
+    """The records of the files and folders named, notes about damaged files on stderr; None (after one line on
+    stderr) when a file is missing or of another schema version. `preread`: records already read from `given`
+    (`python -m conformance views` reads them once for every view), returned as they are."""
+    if preread is not None:
+        return preread
+    read = read_or_report(given)
+    if read is None:
+        return None
+    for note in read[2]:
         print(note, file=sys.stderr)
-    return recs
+    return read[1]
 
 
 def main(args) -> int:

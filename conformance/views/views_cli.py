@@ -27,15 +27,10 @@ def register(sub) -> None:
 
 
 def main(args) -> int:
-    paths, missing = summary_cli.record_paths(args.records)
-    if missing:
-        print(f"error: no records file at {', '.join(missing)}", file=sys.stderr)
+    read = summary_cli.read_or_report(args.records)
+    if read is None:
         return 2
-    try:
-        recs, notes = summary_cli.read_all(paths)
-    except summary_cli.records.RecordsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    _, recs, notes = read
     for note in notes:
         print(note, file=sys.stderr)
     out, common = args.out_dir, dict(records=args.records, preread=recs, preread_notes=notes)
